@@ -1,0 +1,14 @@
+//! Alibaba Cloud / MSE / Nacos credential providers built on [`mse_auth`].
+//!
+//! This crate re-exports the whole core crate, so applications depend on it alone:
+//!
+//! ```
+//! use mse_auth_providers::{Credentials, CredentialsProvider, StaticAccessKeyProvider};
+//! # async fn demo() -> Result<(), mse_auth_providers::CredentialsError> {
+//! let provider = StaticAccessKeyProvider::new("LTAI5tExampleId", "example-secret")?;
+//! let creds: Credentials = provider.provide_credentials().await?;
+//! assert_eq!(creds.provider_path(), "static_ak");
+//! # Ok(()) }
+//! ```
+
+pub use mse_auth::*;

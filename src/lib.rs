@@ -1,0 +1,1 @@
+//! mse-auth: Alibaba Cloud / MSE / Nacos credentials (core crate, no network code).
