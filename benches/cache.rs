@@ -1,1 +1,2 @@
+//! Placeholder, replaced by the cache benchmarks.
 fn main() {}

@@ -1,0 +1,593 @@
+//! [`RefreshCache`]: serves a value that expires (credentials, a Nacos token) and keeps it fresh.
+//!
+//! - **Hits are lock-free and allocation-free.** Each thread keeps its own copy of the current value,
+//!   re-made only when the cache publishes a new generation, so readers on different cores never write
+//!   to a shared cache line. The hit path reads no clock: freshness is kept by a background task.
+//! - **Single flight.** At most one load runs at a time; callers that arrive while it runs wait for it
+//!   and all get its result, success or error.
+//! - **Prefetch.** After a load, a background task (on the Tokio runtime of the caller that loaded)
+//!   sleeps until a jittered point of the lifetime (70–75 % by default) and loads again, so no caller
+//!   waits once the first load is done. It stops when the cache is dropped.
+//! - **Failures.** A failed refresh keeps the current value in service until it expires, retrying with
+//!   capped exponential backoff plus jitter and logging at `warn`; callers see an error only once nothing
+//!   valid is left.
+//! - **Expiry margin.** A value counts as expired `min(60 s, 10 % of its lifetime)` before its stated
+//!   expiration, so a request signed at the last moment still lands, while a 900-second session is not
+//!   refreshed on every call (the Java/Python/Node SDKs' 15-minute rule does exactly that; spec §12).
+//! - **Timeout.** A load that runs past its budget fails with
+//!   [`TimedOut`](crate::CredentialsError::TimedOut).
+//!
+//! Time and sleep come from `aws-smithy-async`, so tests drive them by hand. Without a Tokio runtime
+//! there is no background task: every call then checks the clock and refreshes when due.
+//!
+//! ```
+//! use std::time::Duration;
+//! use mse_auth::{CredentialsProvider, RefreshCache, StaticAccessKeyProvider};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), mse_auth::CredentialsError> {
+//! let cache = RefreshCache::builder()
+//!     .load_timeout(Duration::from_secs(10))
+//!     .build_for(StaticAccessKeyProvider::new("LTAI5tExampleId", "example-secret")?);
+//! let creds = cache.provide_credentials().await?; // loads once
+//! let again = cache.provide_credentials().await?; // served from the cache
+//! assert_eq!(creds, again);
+//! assert_eq!(cache.current(), Some(creds)); // synchronous snapshot
+//! # Ok(()) }
+//! ```
+
+use crate::backoff::Backoff;
+use crate::credentials::Credentials;
+use crate::error::{CredentialsError, Result};
+use crate::provider::{CredentialsProvider, ProvideCredentials};
+use arc_swap::ArcSwapOption;
+use aws_smithy_async::future::timeout::Timeout;
+use aws_smithy_async::rt::sleep::{default_async_sleep, AsyncSleep, SharedAsyncSleep};
+use aws_smithy_async::time::{SharedTimeSource, TimeSource};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, SystemTime};
+use thread_local::ThreadLocal;
+
+/// A value with an optional expiration, cacheable by [`RefreshCache`].
+pub trait Expiring: Clone + Send + Sync + 'static {
+    /// When the value stops being valid; `None` means never.
+    fn expiration(&self) -> Option<SystemTime>;
+
+    /// A copy sharing no reference count with `self` (for `Arc`-backed values: a new `Arc`). Each
+    /// thread reading the cache keeps one, so concurrent hits never contend on one counter. The
+    /// default is `clone()`.
+    fn unshared_copy(&self) -> Self {
+        self.clone()
+    }
+}
+
+impl Expiring for Credentials {
+    fn expiration(&self) -> Option<SystemTime> {
+        Credentials::expiration(self)
+    }
+
+    fn unshared_copy(&self) -> Self {
+        Credentials::unshared_copy(self)
+    }
+}
+
+type LoadFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send>>;
+type Loader<T> = Box<dyn Fn() -> LoadFuture<T> + Send + Sync>;
+
+/// A caching, self-refreshing holder of an [`Expiring`] value. Cheap to clone (clones share the value);
+/// the background task stops when the last clone is dropped. See the [module docs](self).
+pub struct RefreshCache<T: Expiring> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T: Expiring> Clone for RefreshCache<T> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl RefreshCache<Credentials> {
+    /// Wraps `provider` with the default settings.
+    pub fn new(provider: impl CredentialsProvider + 'static) -> Self {
+        Builder::default().build_for(provider)
+    }
+
+    /// Settings for a new cache, of credentials ([`Builder::build_for`]) or of any [`Expiring`] value
+    /// ([`Builder::build_with`]).
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+}
+
+impl<T: Expiring> RefreshCache<T> {
+    /// The value, loading it if there is none or it has expired. Never waits when a valid value is cached.
+    pub async fn get(&self) -> Result<T> {
+        match self.shared.cached() {
+            Some(value) => Ok(value),
+            None => self.shared.get_slow().await,
+        }
+    }
+
+    /// A synchronous snapshot: the cached value if it is still valid, without loading anything.
+    /// For synchronous callers such as `nacos-sdk`'s `AuthPlugin::get_login_identity`.
+    pub fn current(&self) -> Option<T> {
+        self.shared.cached().or_else(|| {
+            let now = self.shared.time.now();
+            let entry = self.shared.current.load_full()?;
+            entry.usable_at(now).then(|| entry.value.clone())
+        })
+    }
+
+    /// Loads a new value now (sharing a load already in flight), e.g. after the upstream rejected the
+    /// cached one. On failure the cached value stays in service and the error is returned.
+    pub async fn refresh(&self) -> Result<T> {
+        self.shared.load().await
+    }
+
+    /// The name used in errors and logs.
+    pub fn name(&self) -> &str {
+        &self.shared.config.name
+    }
+}
+
+impl<T: Expiring> fmt::Debug for RefreshCache<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let entry = self.shared.current.load();
+        f.debug_struct("RefreshCache")
+            .field("name", &self.shared.config.name)
+            .field("cached", &entry.is_some())
+            .field(
+                "expiration",
+                &entry
+                    .as_ref()
+                    .and_then(|e| e.value.expiration())
+                    .map(crate::timestamp::format_utc),
+            )
+            .finish()
+    }
+}
+
+impl CredentialsProvider for RefreshCache<Credentials> {
+    fn provide_credentials(&self) -> ProvideCredentials<'_> {
+        match self.shared.cached() {
+            Some(credentials) => ProvideCredentials::ready(Ok(credentials)),
+            None => ProvideCredentials::boxed(self.shared.get_slow()),
+        }
+    }
+}
+
+/// Settings of a [`RefreshCache`]; from [`RefreshCache::builder`].
+#[derive(Clone)]
+pub struct Builder {
+    config: Config,
+    time: Option<SharedTimeSource>,
+    sleep: Option<SharedAsyncSleep>,
+}
+
+#[derive(Clone, Debug)]
+struct Config {
+    name: Cow<'static, str>,
+    load_timeout: Duration,
+    refresh_window: (f64, f64),
+    expiry_margin_cap: Duration,
+    expiry_margin_fraction: f64,
+    backoff: Backoff,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self {
+            config: Config {
+                name: Cow::Borrowed("refresh_cache"),
+                load_timeout: Duration::from_secs(30),
+                refresh_window: (0.70, 0.75),
+                expiry_margin_cap: Duration::from_secs(60),
+                expiry_margin_fraction: 0.10,
+                backoff: Backoff::default(),
+            },
+            time: None,
+            sleep: None,
+        }
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// The name used in errors and logs, usually the wrapped provider's name (default `refresh_cache`).
+    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.config.name = name.into();
+        self
+    }
+
+    /// Budget of one load (default 30 s); past it the load fails with `TimedOut`.
+    pub fn load_timeout(mut self, timeout: Duration) -> Self {
+        self.config.load_timeout = timeout;
+        self
+    }
+
+    /// When to prefetch, as fractions of the lifetime a value had when it was loaded: a uniform random
+    /// point in `[from, to)` (default 0.70–0.75). Clamped into `[0, 1]`.
+    pub fn refresh_window(mut self, from: f64, to: f64) -> Self {
+        let from = from.clamp(0.0, 1.0);
+        self.config.refresh_window = (from, to.clamp(from, 1.0));
+        self
+    }
+
+    /// How long before its stated expiration a value stops being served: `min(cap, fraction × lifetime)`
+    /// (default `min(60 s, 10 %)`).
+    pub fn expiry_margin(mut self, cap: Duration, fraction: f64) -> Self {
+        self.config.expiry_margin_cap = cap;
+        self.config.expiry_margin_fraction = fraction.clamp(0.0, 1.0);
+        self
+    }
+
+    /// Retry schedule after failed background refreshes (default 1 s doubling to 60 s, equal jitter).
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.config.backoff = backoff;
+        self
+    }
+
+    /// The clock (default: the system clock).
+    pub fn time_source(mut self, time: impl TimeSource + 'static) -> Self {
+        self.time = Some(SharedTimeSource::new(time));
+        self
+    }
+
+    /// The sleep implementation (default: Tokio's).
+    pub fn sleep_impl(mut self, sleep: impl AsyncSleep + 'static) -> Self {
+        self.sleep = Some(SharedAsyncSleep::new(sleep));
+        self
+    }
+
+    /// A cache of credentials from `provider`.
+    pub fn build_for(
+        self,
+        provider: impl CredentialsProvider + 'static,
+    ) -> RefreshCache<Credentials> {
+        let provider = Arc::new(provider);
+        self.build_with(move || {
+            let provider = provider.clone();
+            async move { provider.provide_credentials().await }
+        })
+    }
+
+    /// A cache of values produced by `load`, called once per load.
+    pub fn build_with<T, F, Fut>(self, load: F) -> RefreshCache<T>
+    where
+        T: Expiring,
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T>> + Send + 'static,
+    {
+        let loader: Loader<T> = Box::new(move || Box::pin(load()));
+        RefreshCache {
+            shared: Arc::new(Shared {
+                config: self.config,
+                time: self.time.unwrap_or_default(),
+                sleep: self
+                    .sleep
+                    .or_else(default_async_sleep)
+                    .expect("aws-smithy-async is built with rt-tokio"),
+                loader,
+                current: ArcSwapOption::empty(),
+                fast_generation: AtomicU64::new(0),
+                next_generation: AtomicU64::new(0),
+                slots: ThreadLocal::new(),
+                load_lock: tokio::sync::Mutex::new(()),
+                loads_finished: AtomicU64::new(0),
+                last_error: Mutex::new(None),
+                task: Mutex::new(Task::default()),
+            }),
+        }
+    }
+}
+
+/// One loaded value and its schedule.
+struct Entry<T> {
+    generation: u64,
+    value: T,
+    /// When the background task loads again; `None` for values that never expire.
+    refresh_at: Option<SystemTime>,
+    /// Last moment the value is served; `None` for values that never expire.
+    usable_until: Option<SystemTime>,
+}
+
+impl<T> Entry<T> {
+    fn usable_at(&self, now: SystemTime) -> bool {
+        self.usable_until.is_none_or(|until| now < until)
+    }
+
+    fn refresh_due(&self, now: SystemTime) -> bool {
+        self.refresh_at.is_some_and(|at| now >= at)
+    }
+}
+
+#[derive(Default)]
+struct Task {
+    running: bool,
+    abort: Option<tokio::task::AbortHandle>,
+}
+
+struct Shared<T: Expiring> {
+    config: Config,
+    time: SharedTimeSource,
+    sleep: SharedAsyncSleep,
+    loader: Loader<T>,
+    current: ArcSwapOption<Entry<T>>,
+    /// Generation the hit path may serve without looking at a clock; 0 = take the slow path.
+    fast_generation: AtomicU64,
+    next_generation: AtomicU64,
+    /// Each thread's own copy of the value of one generation.
+    slots: ThreadLocal<RefCell<Option<(u64, T)>>>,
+    load_lock: tokio::sync::Mutex<()>,
+    loads_finished: AtomicU64,
+    last_error: Mutex<Option<CredentialsError>>,
+    task: Mutex<Task>,
+}
+
+fn lock<G>(m: &Mutex<G>) -> MutexGuard<'_, G> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl<T: Expiring> Shared<T> {
+    /// The hit path: one atomic load, this thread's slot, a clone of this thread's own copy.
+    #[inline]
+    fn cached(&self) -> Option<T> {
+        let generation = self.fast_generation.load(Ordering::Acquire);
+        if generation == 0 {
+            return None;
+        }
+        let mut slot = self.slots.get_or_default().borrow_mut();
+        if let Some((g, value)) = slot.as_ref() {
+            if *g == generation {
+                return Some(value.clone());
+            }
+        }
+        let entry = self.current.load();
+        let entry = entry.as_ref().filter(|e| e.generation == generation)?;
+        let copy = entry.value.unshared_copy();
+        *slot = Some((generation, copy.clone()));
+        Some(copy)
+    }
+
+    /// Everything that is not a hit: no value yet, an expired one, or no background task.
+    async fn get_slow(self: &Arc<Self>) -> Result<T> {
+        if let Some(value) = self.cached() {
+            return Ok(value);
+        }
+        let now = self.time.now();
+        if let Some(entry) = self.current.load_full() {
+            if entry.usable_at(now) {
+                // Valid: serve it, and let a background task keep it fresh if one can run here.
+                if self.activate() || !entry.refresh_due(now) {
+                    return Ok(entry.value.clone());
+                }
+            }
+        }
+        match self.load().await {
+            Ok(value) => Ok(value),
+            Err(err) => match self.current.load_full() {
+                Some(entry) if entry.usable_at(self.time.now()) => Ok(entry.value.clone()),
+                _ => Err(err),
+            },
+        }
+    }
+
+    /// Runs one load, or waits for the one in flight and shares its outcome.
+    async fn load(self: &Arc<Self>) -> Result<T> {
+        let seen = self.loads_finished.load(Ordering::Acquire);
+        let _flight = self.load_lock.lock().await;
+        if self.loads_finished.load(Ordering::Acquire) != seen {
+            return self.shared_outcome();
+        }
+        let timeout = self.config.load_timeout;
+        let result = match Timeout::new((self.loader)(), self.sleep.sleep(timeout)).await {
+            Ok(Ok(value)) => self.publish(value),
+            Ok(Err(err)) => Err(err),
+            Err(_) => Err(CredentialsError::timed_out(
+                self.config.name.clone(),
+                timeout,
+            )),
+        };
+        match &result {
+            Ok(_) => *lock(&self.last_error) = None,
+            Err(err) => {
+                tracing::warn!(cache = %self.config.name, error = %err, "loading failed");
+                *lock(&self.last_error) = Some(err.clone());
+            }
+        }
+        self.loads_finished.fetch_add(1, Ordering::Release);
+        result
+    }
+
+    /// What a caller that waited for someone else's load gets: a valid value, else that load's error.
+    fn shared_outcome(&self) -> Result<T> {
+        if let Some(entry) = self.current.load_full() {
+            if entry.usable_at(self.time.now()) {
+                return Ok(entry.value.clone());
+            }
+        }
+        Err(lock(&self.last_error).clone().unwrap_or_else(|| {
+            CredentialsError::unhandled(self.config.name.clone(), "the shared load left no value")
+        }))
+    }
+
+    /// Stores a freshly loaded value with its schedule.
+    fn publish(self: &Arc<Self>, value: T) -> Result<T> {
+        let now = self.time.now();
+        let (refresh_at, usable_until) = match value.expiration() {
+            None => (None, None),
+            Some(expiration) => {
+                let lifetime = expiration.duration_since(now).unwrap_or_default();
+                let margin = lifetime
+                    .mul_f64(self.config.expiry_margin_fraction)
+                    .min(self.config.expiry_margin_cap);
+                let usable_until = expiration - margin;
+                if lifetime.is_zero() || usable_until <= now {
+                    return Err(CredentialsError::provider(
+                        self.config.name.clone(),
+                        format!(
+                            "the loaded value expires at {}, which is not after now ({}): check the clock",
+                            crate::timestamp::format_utc(expiration),
+                            crate::timestamp::format_utc(now)
+                        ),
+                    ));
+                }
+                let (from, to) = self.config.refresh_window;
+                let fraction = from + (to - from) * fastrand::f64();
+                let refresh_at = (now + lifetime.mul_f64(fraction)).min(usable_until);
+                (Some(refresh_at), Some(usable_until))
+            }
+        };
+        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed) + 1;
+        self.current.store(Some(Arc::new(Entry {
+            generation,
+            value: value.clone(),
+            refresh_at,
+            usable_until,
+        })));
+        tracing::debug!(cache = %self.config.name, generation, "loaded a new value");
+        self.activate();
+        Ok(value)
+    }
+
+    /// Makes sure a background task keeps the current value fresh (starting one on the current Tokio
+    /// runtime if needed) and opens the hit path for it. Returns whether the hit path is open.
+    fn activate(self: &Arc<Self>) -> bool {
+        let mut task = lock(&self.task);
+        let Some(entry) = self.current.load_full() else {
+            return false;
+        };
+        let expiring = entry.usable_until.is_some();
+        if expiring && !task.running {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let handle = runtime.spawn(refresh_in_background(Arc::downgrade(self)));
+                task.abort = Some(handle.abort_handle());
+                task.running = true;
+            }
+        }
+        let open = entry.usable_at(self.time.now()) && (!expiring || task.running);
+        self.fast_generation
+            .store(if open { entry.generation } else { 0 }, Ordering::Release);
+        open
+    }
+
+    /// Called by the background task when it has nothing left to do. Under the task lock it checks
+    /// again (a load may have just published a value that needs it); returns `false` to keep going.
+    fn retire(&self) -> bool {
+        let mut task = lock(&self.task);
+        let entry = self.current.load_full();
+        if let Some(entry) = &entry {
+            if entry.usable_until.is_some() && entry.usable_at(self.time.now()) {
+                return false;
+            }
+        }
+        task.running = false;
+        task.abort = None;
+        if entry.is_some_and(|e| e.usable_until.is_some()) {
+            self.fast_generation.store(0, Ordering::Release);
+        }
+        true
+    }
+}
+
+impl<T: Expiring> Drop for Shared<T> {
+    fn drop(&mut self) {
+        if let Some(abort) = lock(&self.task).abort.take() {
+            abort.abort();
+        }
+    }
+}
+
+/// Clears the task state if the task ends abnormally (aborted, or its runtime shut down), so the next
+/// caller takes the slow path and starts a new one.
+struct TaskGuard<T: Expiring> {
+    shared: Weak<Shared<T>>,
+    armed: bool,
+}
+
+impl<T: Expiring> Drop for TaskGuard<T> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        if let Some(shared) = self.shared.upgrade() {
+            let mut task = lock(&shared.task);
+            task.running = false;
+            task.abort = None;
+            shared.fast_generation.store(0, Ordering::Release);
+        }
+    }
+}
+
+/// Sleeps until the current value's refresh point, loads, and on failure retries with backoff until the
+/// value expires. Holds only a weak reference while it sleeps.
+async fn refresh_in_background<T: Expiring>(weak: Weak<Shared<T>>) {
+    let mut guard = TaskGuard {
+        shared: weak.clone(),
+        armed: true,
+    };
+    let mut watched = 0;
+    let mut failures = 0u32;
+    let mut next_attempt = None;
+    loop {
+        let (nap, sleep) = {
+            let Some(shared) = weak.upgrade() else {
+                guard.armed = false;
+                return;
+            };
+            let now = shared.time.now();
+            let entry = shared.current.load_full();
+            let usable_until = match &entry {
+                Some(e) if e.usable_at(now) => e.usable_until,
+                _ => None,
+            };
+            let (Some(entry), Some(usable_until)) = (entry, usable_until) else {
+                if shared.retire() {
+                    guard.armed = false;
+                    return;
+                }
+                continue;
+            };
+            if entry.generation != watched {
+                watched = entry.generation;
+                failures = 0;
+                next_attempt = entry.refresh_at;
+            }
+            let wake = next_attempt.map_or(usable_until, |at| at.min(usable_until));
+            if wake > now {
+                (
+                    wake.duration_since(now).unwrap_or_default(),
+                    shared.sleep.clone(),
+                )
+            } else {
+                if shared.load().await.is_err() {
+                    failures += 1;
+                    let delay = shared.config.backoff.delay(failures, fastrand::f64());
+                    next_attempt = Some(shared.time.now() + delay);
+                    tracing::warn!(
+                        cache = %shared.config.name,
+                        failures,
+                        retry_in = ?delay,
+                        "background refresh failed; serving the cached value until it expires"
+                    );
+                }
+                continue;
+            }
+        };
+        sleep.sleep(nap).await;
+    }
+}

@@ -1,0 +1,147 @@
+//! Environment variables: `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALIBABA_CLOUD_ACCESS_KEY_SECRET` and optionally
+//! `ALIBABA_CLOUD_SECURITY_TOKEN`. Provider name `env`.
+//!
+//! Read at every call, so a changed environment is seen. Empty values count as unset. Neither id nor
+//! secret set → [`NotLoaded`](crate::CredentialsError::NotLoaded) (a chain moves on); only one of them, or
+//! a token without them → [`InvalidConfiguration`](crate::CredentialsError::InvalidConfiguration).
+//!
+//! ```
+//! use mse_auth::{os::Env, CredentialsProvider, EnvironmentProvider};
+//! # async fn demo() -> Result<(), mse_auth::CredentialsError> {
+//! let env = Env::from_pairs([
+//!     ("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI5tExampleId"),
+//!     ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "example-secret"),
+//! ]);
+//! let creds = EnvironmentProvider::with_env(env).provide_credentials().await?;
+//! assert_eq!(creds.provider_path(), "env");
+//! # Ok(()) }
+//! ```
+
+use crate::credentials::Credentials;
+use crate::error::{CredentialsError, Result};
+use crate::os::Env;
+use crate::provider::{CredentialsProvider, ProvideCredentials};
+use crate::vars;
+
+/// Provider name reported in credential paths.
+pub const NAME: &str = "env";
+
+/// Reads credentials from the environment.
+#[derive(Debug, Clone, Default)]
+pub struct EnvironmentProvider {
+    env: Env,
+}
+
+impl EnvironmentProvider {
+    /// Reads the process environment.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads the given environment (tests, embedding).
+    pub fn with_env(env: Env) -> Self {
+        Self { env }
+    }
+
+    fn load(&self) -> Result<Credentials> {
+        let id = self.env.get(vars::ACCESS_KEY_ID);
+        let secret = self.env.get(vars::ACCESS_KEY_SECRET);
+        let token = self.env.get(vars::SECURITY_TOKEN);
+        let (id, secret) = match (id, secret) {
+            (Some(id), Some(secret)) => (id, secret),
+            (None, None) if token.is_none() => {
+                return Err(CredentialsError::not_loaded(
+                    NAME,
+                    format!(
+                        "{} and {} are not set",
+                        vars::ACCESS_KEY_ID,
+                        vars::ACCESS_KEY_SECRET
+                    ),
+                ))
+            }
+            (id, _) => {
+                let (set, unset) = match id {
+                    Some(_) => (vars::ACCESS_KEY_ID, vars::ACCESS_KEY_SECRET),
+                    None if token.is_some() => (vars::SECURITY_TOKEN, vars::ACCESS_KEY_ID),
+                    None => (vars::ACCESS_KEY_SECRET, vars::ACCESS_KEY_ID),
+                };
+                return Err(CredentialsError::invalid_configuration(
+                    NAME,
+                    format!("{set} is set but {unset} is not: set both, or neither"),
+                ));
+            }
+        };
+        let builder = Credentials::builder()
+            .access_key_id(id)
+            .access_key_secret(secret)
+            .provider_path(NAME);
+        match token {
+            Some(token) => builder.security_token(token),
+            None => builder,
+        }
+        .build()
+    }
+}
+
+impl CredentialsProvider for EnvironmentProvider {
+    fn provide_credentials(&self) -> ProvideCredentials<'_> {
+        ProvideCredentials::ready(self.load())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Credentials> {
+        EnvironmentProvider::with_env(Env::from_pairs(pairs.iter().copied())).load()
+    }
+
+    #[test]
+    fn absent_is_not_loaded() {
+        let err = load(&[]).unwrap_err();
+        assert!(err.is_not_loaded());
+        assert_eq!(
+            err.to_string(),
+            "env: not loaded: ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are not set"
+        );
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let err = load(&[(vars::ACCESS_KEY_ID, ""), (vars::ACCESS_KEY_SECRET, "")]).unwrap_err();
+        assert!(err.is_not_loaded());
+    }
+
+    #[test]
+    fn half_set_is_invalid_configuration_naming_both_vars() {
+        let err = load(&[(vars::ACCESS_KEY_ID, "id")]).unwrap_err();
+        assert!(matches!(err, CredentialsError::InvalidConfiguration { .. }));
+        assert_eq!(
+            err.to_string(),
+            "env: invalid configuration: ALIBABA_CLOUD_ACCESS_KEY_ID is set but ALIBABA_CLOUD_ACCESS_KEY_SECRET is not: set both, or neither"
+        );
+        let err = load(&[(vars::ACCESS_KEY_SECRET, "sentinel-secret")]).unwrap_err();
+        assert!(err.to_string().contains(
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET is set but ALIBABA_CLOUD_ACCESS_KEY_ID is not"
+        ));
+        assert!(!format!("{err:?}").contains("sentinel-secret"));
+        let err = load(&[(vars::SECURITY_TOKEN, "tok")]).unwrap_err();
+        assert!(err.to_string().contains(
+            "ALIBABA_CLOUD_SECURITY_TOKEN is set but ALIBABA_CLOUD_ACCESS_KEY_ID is not"
+        ));
+    }
+
+    #[test]
+    fn token_makes_sts_credentials_and_values_are_not_trimmed() {
+        let c = load(&[
+            (vars::ACCESS_KEY_ID, " id "),
+            (vars::ACCESS_KEY_SECRET, "secret"),
+            (vars::SECURITY_TOKEN, "tok"),
+        ])
+        .unwrap();
+        assert_eq!(c.access_key_id(), " id ");
+        assert_eq!(c.security_token(), Some("tok"));
+        assert_eq!(c.provider_path(), "env");
+    }
+}

@@ -1,0 +1,47 @@
+//! Every environment variable the library reads, in one place.
+//!
+//! Names follow the official Alibaba Cloud credential SDKs (spec Appendix A) except the three endpoint
+//! overrides, which are ours (spec §18.12).
+
+/// Long-term AccessKey id (environment provider; static providers' fallback).
+pub const ACCESS_KEY_ID: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
+/// Long-term AccessKey secret.
+pub const ACCESS_KEY_SECRET: &str = "ALIBABA_CLOUD_ACCESS_KEY_SECRET";
+/// STS security token; with it the environment provider returns STS credentials.
+pub const SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN";
+/// RoleArn for RAM role ARN and OIDC.
+pub const ROLE_ARN: &str = "ALIBABA_CLOUD_ROLE_ARN";
+/// RoleSessionName for RAM role ARN and OIDC.
+pub const ROLE_SESSION_NAME: &str = "ALIBABA_CLOUD_ROLE_SESSION_NAME";
+/// OIDC provider ARN (RRSA).
+pub const OIDC_PROVIDER_ARN: &str = "ALIBABA_CLOUD_OIDC_PROVIDER_ARN";
+/// Path of the OIDC token file (RRSA), re-read at every refresh.
+pub const OIDC_TOKEN_FILE: &str = "ALIBABA_CLOUD_OIDC_TOKEN_FILE";
+/// STS region: endpoint `sts[-vpc].<region>.aliyuncs.com`.
+pub const STS_REGION: &str = "ALIBABA_CLOUD_STS_REGION";
+/// `true` selects the `sts-vpc.` endpoint (needs a region).
+pub const VPC_ENDPOINT_ENABLED: &str = "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED";
+/// Explicit STS endpoint: a host or a `scheme://host[:port]` URL (ours).
+pub const STS_ENDPOINT: &str = "ALIBABA_CLOUD_STS_ENDPOINT";
+/// ECS RAM role name (skips discovery).
+pub const ECS_METADATA: &str = "ALIBABA_CLOUD_ECS_METADATA";
+/// `true` disables the ECS RAM role provider.
+pub const ECS_METADATA_DISABLED: &str = "ALIBABA_CLOUD_ECS_METADATA_DISABLED";
+/// Instance metadata endpoint, default `http://100.100.100.200` (ours).
+pub const ECS_METADATA_ENDPOINT: &str = "ALIBABA_CLOUD_ECS_METADATA_ENDPOINT";
+/// `true` forbids the IMDSv1 fallback.
+pub const IMDSV1_DISABLED: &str = "ALIBABA_CLOUD_IMDSV1_DISABLED";
+/// Credentials URI.
+pub const CREDENTIALS_URI: &str = "ALIBABA_CLOUD_CREDENTIALS_URI";
+/// Profile name for both profile files.
+pub const PROFILE: &str = "ALIBABA_CLOUD_PROFILE";
+/// Path of the ini credentials file.
+pub const CREDENTIALS_FILE: &str = "ALIBABA_CLOUD_CREDENTIALS_FILE";
+/// Path of the CLI `config.json`.
+pub const CONFIG_FILE: &str = "ALIBABA_CLOUD_CONFIG_FILE";
+/// `true` skips the CLI profile in the default chain.
+pub const CLI_PROFILE_DISABLED: &str = "ALIBABA_CLOUD_CLI_PROFILE_DISABLED";
+/// KMS endpoint override (ours).
+pub const KMS_ENDPOINT: &str = "ALIBABA_CLOUD_KMS_ENDPOINT";
+/// KMS secret name of the rotating AccessKey provider.
+pub const SECRET_NAME: &str = "ALIBABA_CLOUD_SECRET_NAME";
