@@ -15,7 +15,7 @@
 //!   expiration, so a request signed at the last moment still lands, while a 900-second session is not
 //!   refreshed on every call (the Java/Python/Node SDKs' 15-minute rule does exactly that; spec §12).
 //! - **Timeout.** A load that runs past its budget fails with
-//!   [`TimedOut`](crate::CredentialsError::TimedOut).
+//!   [`TimedOut`](crate::ErrorKind::TimedOut).
 //!
 //! Time and sleep come from `aws-smithy-async`, so tests drive them by hand. Without a Tokio runtime
 //! there is no background task: every call then checks the clock and refreshes when due.

@@ -1,6 +1,6 @@
 //! [`ProviderChain`]: try providers in order until one produces credentials.
 //!
-//! [`NotLoaded`](crate::CredentialsError::NotLoaded) moves on to the next provider; any other error
+//! [`NotLoaded`](crate::ErrorKind::NotLoaded) moves on to the next provider; any other error
 //! stops the chain and is returned under the chain's name, because a provider that is configured but
 //! broken must be reported, not silently skipped. When nothing loads, the error lists every provider and
 //! why. The credentials' path names the winner: `default/env`.
@@ -67,9 +67,9 @@ impl ProviderChain {
                     tracing::debug!(chain = %self.name, provider = credentials.provider_path(), "loaded");
                     return Ok(credentials.with_provider_prefix(&self.name));
                 }
-                Err(CredentialsError::NotLoaded { provider, reason }) => {
+                Err(err) if err.is_not_loaded() => {
                     let sep = if reasons.is_empty() { "" } else { "; " };
-                    let _ = write!(reasons, "{sep}{provider}: {reason}");
+                    let _ = write!(reasons, "{sep}{}: {}", err.provider_path(), err.message());
                 }
                 Err(other) => return Err(other.in_provider(&self.name)),
             }
@@ -125,7 +125,7 @@ mod tests {
                 .or_else(third.clone())
                 .named("default");
         let err = chain.provide_credentials().await.unwrap_err();
-        assert!(matches!(err, CredentialsError::Provider { .. }));
+        assert_eq!(err.kind(), crate::ErrorKind::Provider);
         assert_eq!(err.to_string(), "default/second: NoPermission: denied");
         assert_eq!(third.calls(), 0, "a broken provider must not be skipped");
     }

@@ -44,7 +44,7 @@ struct Inner {
 impl Credentials {
     /// Long-term AccessKey credentials that never expire.
     ///
-    /// Fails with [`CredentialsError::InvalidConfiguration`] naming `provider_path` when the id or the
+    /// Fails with [`ErrorKind::InvalidConfiguration`](crate::ErrorKind::InvalidConfiguration) naming `provider_path` when the id or the
     /// secret is empty.
     pub fn new(
         access_key_id: impl Into<String>,
@@ -227,7 +227,7 @@ impl CredentialsBuilder {
         self
     }
 
-    /// Validates and builds. Errors are [`CredentialsError::InvalidConfiguration`] naming the provider
+    /// Validates and builds. Errors are [`ErrorKind::InvalidConfiguration`](crate::ErrorKind::InvalidConfiguration) naming the provider
     /// and the missing part.
     pub fn build(self) -> Result<Credentials> {
         let provider_path =
@@ -314,7 +314,7 @@ mod tests {
     #[test]
     fn empty_parts_are_rejected_naming_the_part_and_provider() {
         let err = Credentials::new("", "s", "env").unwrap_err();
-        assert!(matches!(err, CredentialsError::InvalidConfiguration { .. }));
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidConfiguration);
         assert_eq!(
             err.to_string(),
             "env: invalid configuration: the access key id is empty"

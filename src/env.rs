@@ -2,8 +2,8 @@
 //! `ALIBABA_CLOUD_SECURITY_TOKEN`. Provider name `env`.
 //!
 //! Read at every call, so a changed environment is seen. Empty values count as unset. Neither id nor
-//! secret set → [`NotLoaded`](crate::CredentialsError::NotLoaded) (a chain moves on); only one of them, or
-//! a token without them → [`InvalidConfiguration`](crate::CredentialsError::InvalidConfiguration).
+//! secret set → [`NotLoaded`](crate::ErrorKind::NotLoaded) (a chain moves on); only one of them, or
+//! a token without them → [`InvalidConfiguration`](crate::ErrorKind::InvalidConfiguration).
 //!
 //! ```
 //! use mse_auth::{os::Env, CredentialsProvider, EnvironmentProvider};
@@ -116,7 +116,7 @@ mod tests {
     #[test]
     fn half_set_is_invalid_configuration_naming_both_vars() {
         let err = load(&[(vars::ACCESS_KEY_ID, "id")]).unwrap_err();
-        assert!(matches!(err, CredentialsError::InvalidConfiguration { .. }));
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidConfiguration);
         assert_eq!(
             err.to_string(),
             "env: invalid configuration: ALIBABA_CLOUD_ACCESS_KEY_ID is set but ALIBABA_CLOUD_ACCESS_KEY_SECRET is not: set both, or neither"

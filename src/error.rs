@@ -16,79 +16,76 @@ pub type BoxError = Arc<dyn StdError + Send + Sync + 'static>;
 /// Result alias used across the crate.
 pub type Result<T, E = CredentialsError> = std::result::Result<T, E>;
 
-/// Why a provider could not produce credentials.
+/// What kind of failure a [`CredentialsError`] is.
 ///
-/// The variant tells the caller what to do: [`NotLoaded`](CredentialsError::NotLoaded) means "not
-/// configured here, try something else" (a chain moves on); every other variant means the provider *is*
-/// configured and something is wrong, so a chain stops and reports it.
+/// [`NotLoaded`](ErrorKind::NotLoaded) means "not configured here, try something else" (a chain moves
+/// on); every other kind means the provider *is* configured and something is wrong, so a chain stops and
+/// reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The provider is not configured in this environment (no env vars, no file, not on ECS …).
+    NotLoaded,
+    /// The provider is configured, but wrongly (half an AccessKey, a bad ARN, a malformed profile file …).
+    InvalidConfiguration,
+    /// Loading took longer than its budget.
+    TimedOut,
+    /// The upstream service answered, and the answer was a refusal or could not be used.
+    Provider,
+    /// Anything else: a transport failure, a bug, an unexpected state.
+    Unhandled,
+}
+
+/// Why a provider could not produce credentials: an [`ErrorKind`], the provider's path, a message, and
+/// for upstream failures the upstream code, request id and HTTP status.
+///
+/// One pointer wide, so `Result<Credentials, CredentialsError>` stays two words on the hot path.
 ///
 /// ```
-/// use mse_auth::CredentialsError;
+/// use mse_auth::{CredentialsError, ErrorKind};
 ///
 /// let err = CredentialsError::not_loaded("env", "ALIBABA_CLOUD_ACCESS_KEY_ID is not set");
-/// assert!(err.is_not_loaded());
+/// assert_eq!(err.kind(), ErrorKind::NotLoaded);
 /// assert_eq!(err.to_string(), "env: not loaded: ALIBABA_CLOUD_ACCESS_KEY_ID is not set");
+///
+/// let err = CredentialsError::provider("ram_role_arn", "Specified signature is not matched")
+///     .with_code("SignatureDoesNotMatch")
+///     .with_request_id("5D7C-11")
+///     .with_status(400);
+/// assert_eq!(err.code(), Some("SignatureDoesNotMatch"));
 /// ```
 #[derive(Clone)]
-#[non_exhaustive]
-pub enum CredentialsError {
-    /// The provider is not configured in this environment (no env vars, no file, not on ECS …).
-    NotLoaded {
-        /// Provider path, e.g. `env` or `default/oidc_role_arn`.
-        provider: Cow<'static, str>,
-        /// Why it did not load, for humans.
-        reason: String,
-    },
-    /// The provider is configured, but the configuration is wrong (half an AccessKey, a bad ARN, a
-    /// malformed profile file …).
-    InvalidConfiguration {
-        /// Provider path.
-        provider: Cow<'static, str>,
-        /// What is wrong and how to fix it.
-        message: String,
-        /// The underlying cause, if any.
-        source: Option<BoxError>,
-    },
-    /// Loading took longer than its budget.
-    TimedOut {
-        /// Provider path.
-        provider: Cow<'static, str>,
-        /// The budget that ran out.
-        after: Duration,
-    },
-    /// The upstream service answered, and the answer was a refusal or could not be used.
-    Provider {
-        /// Provider path.
-        provider: Cow<'static, str>,
-        /// Upstream error code, e.g. `InvalidAccessKeyId.NotFound`.
-        code: Option<String>,
-        /// Upstream message, or what was wrong with the response.
-        message: String,
-        /// Upstream request id, for support tickets.
-        request_id: Option<String>,
-        /// HTTP status, when there was one.
-        status: Option<u16>,
-        /// The underlying cause, if any.
-        source: Option<BoxError>,
-    },
-    /// Anything else: a transport failure, a bug, an unexpected state.
-    Unhandled {
-        /// Provider path.
-        provider: Cow<'static, str>,
-        /// What happened.
-        message: String,
-        /// The underlying cause, if any.
-        source: Option<BoxError>,
-    },
+pub struct CredentialsError(Box<Repr>);
+
+#[derive(Clone)]
+struct Repr {
+    kind: ErrorKind,
+    provider: Cow<'static, str>,
+    message: String,
+    code: Option<String>,
+    request_id: Option<String>,
+    status: Option<u16>,
+    timeout: Option<Duration>,
+    source: Option<BoxError>,
 }
 
 impl CredentialsError {
+    fn new(kind: ErrorKind, provider: Cow<'static, str>, message: String) -> Self {
+        Self(Box::new(Repr {
+            kind,
+            provider,
+            message,
+            code: None,
+            request_id: None,
+            status: None,
+            timeout: None,
+            source: None,
+        }))
+    }
+
     /// The provider is not configured here.
     pub fn not_loaded(provider: impl Into<Cow<'static, str>>, reason: impl Into<String>) -> Self {
-        Self::NotLoaded {
-            provider: provider.into(),
-            reason: reason.into(),
-        }
+        Self::new(ErrorKind::NotLoaded, provider.into(), reason.into())
     }
 
     /// The provider is configured wrongly.
@@ -96,65 +93,47 @@ impl CredentialsError {
         provider: impl Into<Cow<'static, str>>,
         message: impl Into<String>,
     ) -> Self {
-        Self::InvalidConfiguration {
-            provider: provider.into(),
-            message: message.into(),
-            source: None,
-        }
+        Self::new(
+            ErrorKind::InvalidConfiguration,
+            provider.into(),
+            message.into(),
+        )
     }
 
     /// Loading ran past `after`.
     pub fn timed_out(provider: impl Into<Cow<'static, str>>, after: Duration) -> Self {
-        Self::TimedOut {
-            provider: provider.into(),
-            after,
-        }
+        let mut err = Self::new(ErrorKind::TimedOut, provider.into(), String::new());
+        err.0.timeout = Some(after);
+        err
     }
 
     /// The upstream refused or answered something unusable. Add details with
     /// [`with_code`](Self::with_code), [`with_request_id`](Self::with_request_id),
     /// [`with_status`](Self::with_status) and [`with_source`](Self::with_source).
     pub fn provider(provider: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
-        Self::Provider {
-            provider: provider.into(),
-            code: None,
-            message: message.into(),
-            request_id: None,
-            status: None,
-            source: None,
-        }
+        Self::new(ErrorKind::Provider, provider.into(), message.into())
     }
 
     /// Anything else.
     pub fn unhandled(provider: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
-        Self::Unhandled {
-            provider: provider.into(),
-            message: message.into(),
-            source: None,
-        }
+        Self::new(ErrorKind::Unhandled, provider.into(), message.into())
     }
 
-    /// Sets the upstream error code (only kept on [`Provider`](Self::Provider) errors).
-    pub fn with_code(mut self, new_code: impl Into<String>) -> Self {
-        if let Self::Provider { code, .. } = &mut self {
-            *code = Some(new_code.into());
-        }
+    /// Sets the upstream error code.
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.0.code = Some(code.into());
         self
     }
 
-    /// Sets the upstream request id (only kept on [`Provider`](Self::Provider) errors).
+    /// Sets the upstream request id.
     pub fn with_request_id(mut self, id: impl Into<String>) -> Self {
-        if let Self::Provider { request_id, .. } = &mut self {
-            *request_id = Some(id.into());
-        }
+        self.0.request_id = Some(id.into());
         self
     }
 
-    /// Sets the HTTP status (only kept on [`Provider`](Self::Provider) errors).
-    pub fn with_status(mut self, new_status: u16) -> Self {
-        if let Self::Provider { status, .. } = &mut self {
-            *status = Some(new_status);
-        }
+    /// Sets the HTTP status.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.0.status = Some(status);
         self
     }
 
@@ -163,13 +142,7 @@ impl CredentialsError {
         mut self,
         cause: impl Into<Box<dyn StdError + Send + Sync + 'static>>,
     ) -> Self {
-        let cause: Option<BoxError> = Some(Arc::from(cause.into()));
-        match &mut self {
-            Self::InvalidConfiguration { source, .. }
-            | Self::Provider { source, .. }
-            | Self::Unhandled { source, .. } => *source = cause,
-            Self::NotLoaded { .. } | Self::TimedOut { .. } => {}
-        }
+        self.0.source = Some(Arc::from(cause.into()));
         self
     }
 
@@ -181,89 +154,77 @@ impl CredentialsError {
     /// assert_eq!(err.provider_path(), "default/env");
     /// ```
     pub fn in_provider(mut self, prefix: &str) -> Self {
-        let path = self.path_mut();
-        *path = Cow::Owned(format!("{prefix}/{path}"));
+        self.0.provider = Cow::Owned(format!("{prefix}/{}", self.0.provider));
         self
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.0.kind
+    }
+
+    /// `true` for [`ErrorKind::NotLoaded`]: a chain tries the next provider.
+    pub fn is_not_loaded(&self) -> bool {
+        self.0.kind == ErrorKind::NotLoaded
     }
 
     /// The path of the provider that failed.
     pub fn provider_path(&self) -> &str {
-        match self {
-            Self::NotLoaded { provider, .. }
-            | Self::InvalidConfiguration { provider, .. }
-            | Self::TimedOut { provider, .. }
-            | Self::Provider { provider, .. }
-            | Self::Unhandled { provider, .. } => provider,
-        }
+        &self.0.provider
     }
 
-    fn path_mut(&mut self) -> &mut Cow<'static, str> {
-        match self {
-            Self::NotLoaded { provider, .. }
-            | Self::InvalidConfiguration { provider, .. }
-            | Self::TimedOut { provider, .. }
-            | Self::Provider { provider, .. }
-            | Self::Unhandled { provider, .. } => provider,
-        }
+    /// The message (the reason, for `NotLoaded`), without the provider path.
+    pub fn message(&self) -> &str {
+        &self.0.message
     }
 
-    /// `true` for [`NotLoaded`](Self::NotLoaded): a chain tries the next provider.
-    pub fn is_not_loaded(&self) -> bool {
-        matches!(self, Self::NotLoaded { .. })
-    }
-
-    /// The upstream error code of a [`Provider`](Self::Provider) error.
+    /// The upstream error code, e.g. `InvalidAccessKeyId.NotFound`.
     pub fn code(&self) -> Option<&str> {
-        match self {
-            Self::Provider { code, .. } => code.as_deref(),
-            _ => None,
-        }
+        self.0.code.as_deref()
     }
 
-    /// The upstream request id of a [`Provider`](Self::Provider) error.
+    /// The upstream request id, for support tickets.
     pub fn request_id(&self) -> Option<&str> {
-        match self {
-            Self::Provider { request_id, .. } => request_id.as_deref(),
-            _ => None,
-        }
+        self.0.request_id.as_deref()
+    }
+
+    /// The HTTP status, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        self.0.status
+    }
+
+    /// The budget that ran out, for [`ErrorKind::TimedOut`].
+    pub fn timeout(&self) -> Option<Duration> {
+        self.0.timeout
     }
 }
 
 impl fmt::Display for CredentialsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NotLoaded { provider, reason } => write!(f, "{provider}: not loaded: {reason}"),
-            Self::InvalidConfiguration {
-                provider, message, ..
-            } => write!(f, "{provider}: invalid configuration: {message}"),
-            Self::TimedOut { provider, after } => {
-                write!(f, "{provider}: timed out after {after:?}")
+        let r = &*self.0;
+        write!(f, "{}: ", r.provider)?;
+        match r.kind {
+            ErrorKind::NotLoaded => f.write_str("not loaded: ")?,
+            ErrorKind::InvalidConfiguration => f.write_str("invalid configuration: ")?,
+            ErrorKind::TimedOut => {
+                write!(f, "timed out after {:?}", r.timeout.unwrap_or_default())?;
+                if !r.message.is_empty() {
+                    f.write_str(": ")?;
+                }
             }
-            Self::Provider {
-                provider,
-                code,
-                message,
-                request_id,
-                status,
-                ..
-            } => {
-                write!(f, "{provider}: ")?;
-                if let Some(status) = status {
-                    write!(f, "HTTP {status}: ")?;
-                }
-                if let Some(code) = code {
-                    write!(f, "{code}: ")?;
-                }
-                f.write_str(message)?;
-                if let Some(id) = request_id {
-                    write!(f, " (RequestId {id})")?;
-                }
-                Ok(())
-            }
-            Self::Unhandled {
-                provider, message, ..
-            } => write!(f, "{provider}: {message}"),
+            ErrorKind::Provider | ErrorKind::Unhandled => {}
         }
+        if let Some(status) = r.status {
+            write!(f, "HTTP {status}: ")?;
+        }
+        if let Some(code) = &r.code {
+            write!(f, "{code}: ")?;
+        }
+        f.write_str(&r.message)?;
+        if let Some(id) = &r.request_id {
+            write!(f, " (RequestId {id})")?;
+        }
+        Ok(())
     }
 }
 
@@ -271,17 +232,11 @@ impl fmt::Debug for CredentialsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Fields hold no secrets by construction; the source is shown through its Display, the same
         // text `source()` gives, so nothing beyond what the error already says can leak here.
-        let source = StdError::source(self).map(|s| s.to_string());
-        let mut d = f.debug_struct(match self {
-            Self::NotLoaded { .. } => "NotLoaded",
-            Self::InvalidConfiguration { .. } => "InvalidConfiguration",
-            Self::TimedOut { .. } => "TimedOut",
-            Self::Provider { .. } => "Provider",
-            Self::Unhandled { .. } => "Unhandled",
-        });
-        d.field("message", &self.to_string());
-        if let Some(source) = source {
-            d.field("source", &source);
+        let mut d = f.debug_struct("CredentialsError");
+        d.field("kind", &self.0.kind)
+            .field("message", &self.to_string());
+        if let Some(source) = &self.0.source {
+            d.field("source", &source.to_string());
         }
         d.finish()
     }
@@ -289,14 +244,10 @@ impl fmt::Debug for CredentialsError {
 
 impl StdError for CredentialsError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        match self {
-            Self::InvalidConfiguration { source, .. }
-            | Self::Provider { source, .. }
-            | Self::Unhandled { source, .. } => {
-                source.as_deref().map(|s| s as &(dyn StdError + 'static))
-            }
-            Self::NotLoaded { .. } | Self::TimedOut { .. } => None,
-        }
+        self.0
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn StdError + 'static))
     }
 }
 
@@ -319,13 +270,19 @@ mod tests {
     }
 
     #[test]
-    fn details_are_ignored_on_variants_without_them() {
-        let err = CredentialsError::timed_out("ecs_ram_role", Duration::from_secs(1))
-            .with_code("X")
-            .with_source(std::io::Error::other("boom"));
-        assert_eq!(err.code(), None);
-        assert!(StdError::source(&err).is_none());
+    fn timed_out_names_the_budget() {
+        let err = CredentialsError::timed_out("ecs_ram_role", Duration::from_secs(1));
+        assert_eq!(err.kind(), ErrorKind::TimedOut);
+        assert_eq!(err.timeout(), Some(Duration::from_secs(1)));
         assert_eq!(err.to_string(), "ecs_ram_role: timed out after 1s");
+    }
+
+    #[test]
+    fn is_one_pointer_wide() {
+        assert_eq!(
+            std::mem::size_of::<CredentialsError>(),
+            std::mem::size_of::<usize>()
+        );
     }
 
     #[test]
@@ -337,7 +294,7 @@ mod tests {
             "connection reset"
         );
         let debug = format!("{err:?}");
-        assert!(debug.starts_with("Unhandled"), "{debug}");
+        assert!(debug.contains("kind: Unhandled"), "{debug}");
         assert!(debug.contains("connection reset"), "{debug}");
     }
 

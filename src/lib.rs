@@ -27,6 +27,7 @@
 //! ```
 
 #![warn(missing_docs)]
+#![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod backoff;
 pub mod cache;
@@ -47,7 +48,7 @@ pub use cache::{Expiring, RefreshCache};
 pub use chain::ProviderChain;
 pub use credentials::Credentials;
 pub use env::EnvironmentProvider;
-pub use error::{CredentialsError, Result};
+pub use error::{CredentialsError, ErrorKind, Result};
 pub use provider::{CredentialsProvider, ProvideCredentials, SharedCredentialsProvider};
 pub use static_ak::StaticAccessKeyProvider;
 pub use static_sts::StaticStsProvider;

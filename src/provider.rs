@@ -1,7 +1,7 @@
 //! [`CredentialsProvider`], the one trait every auth mode implements, and the future it returns.
 
 use crate::credentials::Credentials;
-use crate::error::Result;
+use crate::error::{CredentialsError, Result};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -42,15 +42,22 @@ pub struct ProvideCredentials<'a>(State<'a>);
 
 type BoxFuture<'a> = Pin<Box<dyn Future<Output = Result<Credentials>> + Send + 'a>>;
 
+// Kept small (three words): the hit path moves this future around, and a `Result` holding a
+// `CredentialsError` inline would be several times larger. Errors are rare, so they are boxed.
 enum State<'a> {
-    Ready(Option<Result<Credentials>>),
+    Ready(Option<Credentials>),
+    Failed(Option<Box<CredentialsError>>),
     Pending(BoxFuture<'a>),
 }
 
 impl<'a> ProvideCredentials<'a> {
-    /// A result that is already known. Does not allocate.
+    /// A result that is already known. Does not allocate for `Ok`.
+    #[inline]
     pub fn ready(result: Result<Credentials>) -> Self {
-        Self(State::Ready(Some(result)))
+        match result {
+            Ok(credentials) => Self(State::Ready(Some(credentials))),
+            Err(error) => Self(State::Failed(Some(Box::new(error)))),
+        }
     }
 
     /// Wraps (and boxes) a future.
@@ -60,14 +67,14 @@ impl<'a> ProvideCredentials<'a> {
 
     /// `true` when the result is already there and awaiting it will not wait.
     pub fn is_ready(&self) -> bool {
-        matches!(self.0, State::Ready(_))
+        !matches!(self.0, State::Pending(_))
     }
 }
 
 impl fmt::Debug for ProvideCredentials<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self.0 {
-            State::Ready(_) => "ProvideCredentials::Ready",
+            State::Ready(_) | State::Failed(_) => "ProvideCredentials::Ready",
             State::Pending(_) => "ProvideCredentials::Pending",
         })
     }
@@ -76,13 +83,12 @@ impl fmt::Debug for ProvideCredentials<'_> {
 impl Future for ProvideCredentials<'_> {
     type Output = Result<Credentials>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        const DONE: &str = "ProvideCredentials polled after it completed";
         match &mut self.get_mut().0 {
-            State::Ready(result) => Poll::Ready(
-                result
-                    .take()
-                    .expect("ProvideCredentials polled after it completed"),
-            ),
+            State::Ready(credentials) => Poll::Ready(Ok(credentials.take().expect(DONE))),
+            State::Failed(error) => Poll::Ready(Err(*error.take().expect(DONE))),
             State::Pending(future) => future.as_mut().poll(cx),
         }
     }
@@ -141,7 +147,6 @@ impl<P: CredentialsProvider + ?Sized> CredentialsProvider for &P {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::CredentialsError;
     use std::task::Waker;
 
     fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {

@@ -49,7 +49,7 @@ mod tests {
     #[test]
     fn empty_secret_is_invalid_configuration() {
         let err = StaticAccessKeyProvider::new("id", "").unwrap_err();
-        assert!(matches!(err, CredentialsError::InvalidConfiguration { .. }));
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidConfiguration);
         assert_eq!(
             err.to_string(),
             "static_ak: invalid configuration: the access key secret is empty"
