@@ -6,7 +6,8 @@
 //! ```
 //!
 //! It serves until its standard input closes or SECONDS (default 600) pass, then prints to stderr
-//! how many calls each endpoint received and, per request, the method, endpoint and URL.
+//! how many calls each endpoint received, per request the method, endpoint and URL, and the id of
+//! every credential it issued.
 
 #![allow(clippy::print_stdout)]
 
@@ -70,6 +71,9 @@ async fn main() -> std::io::Result<()> {
             "request {} {:?} {}",
             request.method, request.endpoint, request.path_and_query
         );
+    }
+    for issued in emulator.issued() {
+        eprintln!("issued {:?} {}", issued.endpoint, issued.access_key_id);
     }
     Ok(())
 }

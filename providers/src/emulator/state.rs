@@ -126,6 +126,8 @@ impl State {
         role_session_name: Option<&str>,
         now: SystemTime,
     ) -> IssuedCredentials {
+        // A huge configured lifetime must not overflow the clock: cap it at ~100 years.
+        let lifetime = lifetime.min(Duration::from_secs(100 * 365 * 86_400));
         let expiration = ceil_to_second(now + lifetime);
         let issued = IssuedCredentials {
             endpoint,
