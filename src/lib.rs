@@ -37,6 +37,7 @@ pub mod env;
 pub mod error;
 pub mod os;
 pub mod provider;
+pub mod sign;
 pub mod static_ak;
 pub mod static_sts;
 #[cfg(any(test, feature = "test-util"))]

@@ -44,7 +44,6 @@ impl CredentialsProvider for StaticAccessKeyProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::CredentialsError;
 
     #[test]
     fn empty_secret_is_invalid_configuration() {

@@ -12,3 +12,6 @@
 //! ```
 
 pub use mse_auth::*;
+
+#[cfg(feature = "emulator")]
+pub mod emulator;

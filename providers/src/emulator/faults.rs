@@ -1,0 +1,98 @@
+//! Fault injection: what the next requests to an endpoint get instead of a normal answer.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::reply::Reply;
+use super::state::{format_utc, random_string, request_id};
+use super::{Endpoint, STS_HOST_ID};
+
+/// A fault to inject with [`Emulator::inject_fault`](super::Emulator::inject_fault).
+///
+/// Each faulty request is still counted in [`Emulator::calls`](super::Emulator::calls) and logged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Answer with this HTTP status and a real-looking error JSON (`Code`, `Message`, `RequestId`).
+    /// A value that is not a valid status code becomes 500.
+    Status(u16),
+    /// Never answer: the connection stays open until the client gives up or the emulator is dropped
+    /// (at most [`HANG_LIMIT`], then the connection is closed without a response).
+    Hang,
+    /// Answer 200 with a body that is not JSON.
+    Garbage,
+    /// Close the TCP connection without sending any response.
+    Close,
+    /// Answer normally after this delay (capped at [`HANG_LIMIT`]).
+    Delay(Duration),
+    /// Answer 200 with JSON that lacks the credentials (`Credentials` for STS, `AccessKeyId` for the
+    /// metadata service and the credentials URI; an empty body for the IMDS token and role name).
+    MissingFields,
+}
+
+/// The longest a [`Fault::Hang`] or [`Fault::Delay`] holds a connection.
+pub const HANG_LIMIT: Duration = Duration::from_secs(120);
+
+/// The error JSON for [`Fault::Status`].
+pub(crate) fn status_reply(endpoint: Endpoint, status: u16) -> Reply {
+    let (code, message) = match status {
+        400 => ("InvalidParameter", "The specified parameter is not valid."),
+        401 => ("Unauthorized", "The request is not authorized."),
+        403 => (
+            "NoPermission",
+            "You are not authorized to do this action. You should be authorized by RAM.",
+        ),
+        404 => ("NotFound", "The specified resource is not found."),
+        429 => ("Throttling", "Request was denied due to user flow control."),
+        500 => (
+            "InternalError",
+            "The request processing has failed due to some unknown error.",
+        ),
+        503 => (
+            "ServiceUnavailable",
+            "The request has failed due to a temporary failure of the server.",
+        ),
+        _ => ("UnknownError", "The request has failed."),
+    };
+    let host = match endpoint {
+        Endpoint::AssumeRole | Endpoint::AssumeRoleWithOidc => STS_HOST_ID,
+        _ => "100.100.100.200",
+    };
+    Reply::pop_error(status, host, code, message)
+}
+
+/// The body for [`Fault::Garbage`].
+pub(crate) fn garbage_reply() -> Reply {
+    Reply {
+        status: 200,
+        content_type: "text/html;charset=utf-8",
+        body: "<html><body>502 Bad Gateway {not json".to_owned(),
+    }
+}
+
+/// The body for [`Fault::MissingFields`].
+pub(crate) fn missing_fields_reply(endpoint: Endpoint) -> Reply {
+    match endpoint {
+        Endpoint::AssumeRole | Endpoint::AssumeRoleWithOidc => Reply::json(
+            200,
+            &json!({
+                "RequestId": request_id(),
+                "AssumedRoleUser": {
+                    "Arn": "acs:ram::123456789012:role/emulator/session",
+                    "AssumedRoleId": "300000000000000000:session",
+                },
+            }),
+        ),
+        Endpoint::ImdsCredentials | Endpoint::CredentialsUri => Reply::json(
+            200,
+            &json!({
+                "Code": "Success",
+                "AccessKeySecret": random_string(44),
+                "SecurityToken": format!("CAIS{}", random_string(64)),
+                "Expiration": format_utc(std::time::SystemTime::now() + Duration::from_secs(3600)),
+            }),
+        ),
+        Endpoint::ImdsToken | Endpoint::ImdsRole => Reply::text(200, ""),
+    }
+}

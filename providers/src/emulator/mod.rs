@@ -1,0 +1,250 @@
+//! A local cloud on 127.0.0.1: STS, ECS instance metadata and a credentials URI (feature `emulator`).
+//!
+//! [`Emulator::start`] binds `127.0.0.1:0` (loopback only, a free port) and serves, on one port:
+//!
+//! | endpoint | request | behaves like |
+//! |---|---|---|
+//! | [`Endpoint::AssumeRole`] | `POST /` (form body) or `GET /` (all in the query), `Action=AssumeRole` | STS: checks every common parameter, the timestamp (±15 min), nonce reuse, the AccessKeyId (long-term keys from [`Emulator::add_access_key`] or STS keys it issued, with their `SecurityToken`) and the RPC v1 signature; answers the real error JSON otherwise |
+//! | [`Endpoint::AssumeRoleWithOidc`] | same, `Action=AssumeRoleWithOIDC`, anonymous | STS: the `OIDCToken` must equal [`Emulator::set_oidc_token`] |
+//! | [`Endpoint::ImdsToken`] | `PUT /latest/api/token` | IMDSv2 token (TTL header 1..=21600) |
+//! | [`Endpoint::ImdsRole`] | `GET /latest/meta-data/ram/security-credentials/` | the role name ([`Emulator::set_imds_role`]) |
+//! | [`Endpoint::ImdsCredentials`] | `GET /latest/meta-data/ram/security-credentials/<role>` | the role's credentials, `Code: "Success"` |
+//! | [`Endpoint::CredentialsUri`] | `GET /credentials/<random token>` ([`Emulator::credentials_uri`]) | a credentials URI |
+//!
+//! Every credential response issues a fresh STS credential (`STS.…` id, secret, token) that expires
+//! after [`Emulator::set_credential_lifetime`] (default: the requested `DurationSeconds` for STS,
+//! 3600 s otherwise); it is recorded in [`Emulator::issued`] and accepted as a source credential by
+//! `AssumeRole` until it expires. Expirations are `YYYY-MM-DDTHH:MM:SSZ`, which every official SDK parses.
+//!
+//! Tests can count calls ([`Emulator::calls`]), read every request as received
+//! ([`Emulator::requests`], e.g. to prove no secret or token travels in a URL) and inject faults
+//! ([`Emulator::inject_fault`]): error statuses, hangs, garbage, dropped connections, delays, missing
+//! fields.
+//!
+//! The server runs on a tokio task of the current runtime; dropping the [`Emulator`] stops it, closes
+//! the listener and ends every open connection.
+//!
+//! ```
+//! use mse_auth_providers::emulator::{Emulator, Endpoint, Fault};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let emulator = Emulator::start().await?;
+//! emulator.add_access_key("LTAI5tEmulatorKey", "emulator-secret");
+//! emulator.set_oidc_token("eyJhbGciOi.emulator.token");
+//! emulator.inject_fault(Endpoint::AssumeRole, Fault::Status(503), 1);
+//!
+//! // Point a provider at it:
+//! let sts = emulator.sts_endpoint(); // "http://127.0.0.1:<port>"
+//! let imds = emulator.ecs_metadata_endpoint();
+//! let uri = emulator.credentials_uri(); // "http://127.0.0.1:<port>/credentials/<token>"
+//! assert!(sts.starts_with("http://127.0.0.1:") && imds == sts && uri.starts_with(&sts));
+//! assert_eq!(emulator.calls(Endpoint::AssumeRole), 0);
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+mod credentials_uri;
+mod faults;
+mod imds;
+mod log;
+mod reply;
+mod server;
+mod state;
+mod sts;
+
+pub use faults::{Fault, HANG_LIMIT};
+pub use log::LoggedRequest;
+
+use state::State;
+
+/// `HostId` in STS error bodies.
+const STS_HOST_ID: &str = "sts.aliyuncs.com";
+
+/// The emulated endpoints, for [`Emulator::calls`] and [`Emulator::inject_fault`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Endpoint {
+    /// STS `AssumeRole`.
+    AssumeRole,
+    /// STS `AssumeRoleWithOIDC`.
+    AssumeRoleWithOidc,
+    /// IMDS `PUT /latest/api/token`.
+    ImdsToken,
+    /// IMDS `GET /latest/meta-data/ram/security-credentials/` (role name).
+    ImdsRole,
+    /// IMDS `GET /latest/meta-data/ram/security-credentials/<role>` (credentials).
+    ImdsCredentials,
+    /// The credentials URI, `GET /credentials/<token>`.
+    CredentialsUri,
+}
+
+/// A credential the emulator handed out, so tests can compare it with what a provider returned.
+///
+/// `Debug` masks the secret and the security token.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IssuedCredentials {
+    /// The endpoint that issued it.
+    pub endpoint: Endpoint,
+    /// `STS.` followed by random characters.
+    pub access_key_id: String,
+    /// The secret.
+    pub access_key_secret: String,
+    /// The security token.
+    pub security_token: String,
+    /// When it expires (whole seconds).
+    pub expiration: SystemTime,
+    /// `expiration` as sent: `YYYY-MM-DDTHH:MM:SSZ`.
+    pub expiration_text: String,
+    /// The `RoleArn` of an STS request.
+    pub role_arn: Option<String>,
+    /// The `RoleSessionName` of an STS request.
+    pub role_session_name: Option<String>,
+}
+
+impl fmt::Debug for IssuedCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedCredentials")
+            .field("endpoint", &self.endpoint)
+            .field("access_key_id", &self.access_key_id)
+            .field("access_key_secret", &"** redacted **")
+            .field("security_token", &"** redacted **")
+            .field("expiration_text", &self.expiration_text)
+            .field("role_arn", &self.role_arn)
+            .field("role_session_name", &self.role_session_name)
+            .finish()
+    }
+}
+
+/// A running emulator. Dropping it stops the server.
+///
+/// See the [module documentation](self) for what it serves.
+pub struct Emulator {
+    addr: SocketAddr,
+    state: Arc<State>,
+    server: JoinHandle<()>,
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emulator")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Binds `127.0.0.1:0` and starts serving on a task of the current tokio runtime.
+    ///
+    /// # Panics
+    /// When called outside a tokio runtime.
+    pub async fn start() -> std::io::Result<Emulator> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State::new());
+        let server = tokio::spawn(server::serve(listener, Arc::clone(&state)));
+        Ok(Emulator {
+            addr,
+            state,
+            server,
+        })
+    }
+
+    /// The socket address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The STS endpoint (requests go to `/`), a full URL: `http://127.0.0.1:<port>`.
+    pub fn sts_endpoint(&self) -> String {
+        self.base_url()
+    }
+
+    /// The ECS metadata endpoint, in place of `http://100.100.100.200`.
+    pub fn ecs_metadata_endpoint(&self) -> String {
+        self.base_url()
+    }
+
+    /// The credentials URI, with a random path token: `http://127.0.0.1:<port>/credentials/<token>`.
+    pub fn credentials_uri(&self) -> String {
+        format!("{}/credentials/{}", self.base_url(), self.state.uri_token)
+    }
+
+    /// Adds a long-term AccessKey that `AssumeRole` accepts as the source credential.
+    pub fn add_access_key(&self, id: &str, secret: &str) {
+        self.state
+            .lock()
+            .access_keys
+            .insert(id.to_owned(), secret.to_owned());
+    }
+
+    /// Sets the lifetime of every credential issued from now on (STS, IMDS, credentials URI),
+    /// overriding `DurationSeconds`. Values under one second are raised to one second.
+    pub fn set_credential_lifetime(&self, lifetime: Duration) {
+        self.state.lock().lifetime = Some(lifetime.max(Duration::from_secs(1)));
+    }
+
+    /// Sets the `OIDCToken` that `AssumeRoleWithOIDC` accepts (until set, every token is refused).
+    pub fn set_oidc_token(&self, token: &str) {
+        self.state.lock().oidc_token = Some(token.to_owned());
+    }
+
+    /// Sets the role name the metadata service reports and serves credentials for.
+    pub fn set_imds_role(&self, name: &str) {
+        self.state.lock().imds_role = name.to_owned();
+    }
+
+    /// `true`: metadata GETs without a token get 401 (IMDSv1 disabled, IMDSv2 enforced).
+    /// `false` (the default): the token is optional, but a presented token must be valid.
+    pub fn set_imds_token_required(&self, required: bool) {
+        self.state.lock().imds_token_required = required;
+    }
+
+    /// How many requests reached `endpoint` (including faulty and rejected ones).
+    pub fn calls(&self, endpoint: Endpoint) -> usize {
+        self.state.lock().calls.get(&endpoint).copied().unwrap_or(0)
+    }
+
+    /// The next `times` requests to `endpoint` get `fault` (after faults injected earlier are used up).
+    pub fn inject_fault(&self, endpoint: Endpoint, fault: Fault, times: usize) {
+        if times == 0 {
+            return;
+        }
+        self.state
+            .lock()
+            .faults
+            .entry(endpoint)
+            .or_default()
+            .push_back((fault, times));
+    }
+
+    /// Every request received, oldest first (the last 10,000).
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.state.lock().requests.to_vec()
+    }
+
+    /// Every credential issued, oldest first (the last 10,000).
+    pub fn issued(&self) -> Vec<IssuedCredentials> {
+        self.state.lock().issued.to_vec()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        // Dropping the server task drops the listener and the JoinSet of connection tasks.
+        self.server.abort();
+    }
+}

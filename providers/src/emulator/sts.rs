@@ -1,0 +1,435 @@
+//! STS: `AssumeRole` (signed, spec §2.2, §5.3–5.5) and `AssumeRoleWithOIDC` (anonymous, spec §7.3).
+//!
+//! Both accept POST with the action parameters in a form body (Go/Node; for AssumeRole the signature
+//! covers query and body together) and GET with everything in the query (Java/Python).
+
+use std::time::{Duration, SystemTime};
+
+use mse_auth::sign::rpc_v1;
+use serde_json::{json, Value};
+
+use super::reply::Reply;
+use super::state::{parse_utc, request_id, KnownKey, State};
+use super::{Endpoint, IssuedCredentials, STS_HOST_ID};
+
+/// The only API version the emulator speaks.
+const VERSION: &str = "2015-04-01";
+/// Accepted clock skew of `Timestamp`.
+const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
+/// `DurationSeconds` bounds (the real upper bound is the role's MaxSessionDuration, at most 12 h).
+const MIN_DURATION: u64 = 900;
+const MAX_DURATION: u64 = 43_200;
+
+/// Request parameters, decoded, query first then form body.
+pub(crate) type Params = [(String, String)];
+
+fn get<'a>(params: &'a Params, key: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+fn error(status: u16, code: &str, message: &str) -> Reply {
+    Reply::pop_error(status, STS_HOST_ID, code, message)
+}
+
+fn missing(name: &str) -> Reply {
+    error(
+        400,
+        "MissingParameter",
+        &format!(
+            "The input parameter \"{name}\" that is mandatory for processing this request is not supplied."
+        ),
+    )
+}
+
+fn invalid(name: &str) -> Reply {
+    error(
+        400,
+        "InvalidParameter",
+        &format!("The specified parameter \"{name}\" is not valid."),
+    )
+}
+
+fn required<'a>(params: &'a Params, name: &str) -> Result<&'a str, Reply> {
+    match get(params, name) {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(missing(name)),
+    }
+}
+
+/// `acs:ram::<account id>:role/<role name>`.
+fn valid_role_arn(arn: &str) -> bool {
+    let Some(rest) = arn.strip_prefix("acs:ram::") else {
+        return false;
+    };
+    let Some((account, role)) = rest.split_once(":role/") else {
+        return false;
+    };
+    !account.is_empty() && account.bytes().all(|b| b.is_ascii_digit()) && !role.is_empty()
+}
+
+/// 2–32 characters of `[A-Za-z0-9.@_-]` (spec §1.5, §5.1).
+fn valid_session_name(name: &str) -> bool {
+    (2..=32).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'@' | b'_' | b'-'))
+}
+
+/// Checks the parameters both STS actions share; returns the role ARN, session name and duration.
+fn role_params(params: &Params) -> Result<(&str, &str, Duration), Reply> {
+    if get(params, "Version") != Some(VERSION) {
+        return Err(match get(params, "Version") {
+            None => missing("Version"),
+            Some(_) => invalid("Version"),
+        });
+    }
+    if let Some(format) = get(params, "Format") {
+        if !format.eq_ignore_ascii_case("JSON") {
+            return Err(invalid("Format"));
+        }
+    }
+    let role_arn = required(params, "RoleArn")?;
+    if !valid_role_arn(role_arn) {
+        return Err(invalid("RoleArn"));
+    }
+    let session = required(params, "RoleSessionName")?;
+    if !valid_session_name(session) {
+        return Err(invalid("RoleSessionName"));
+    }
+    let seconds = match get(params, "DurationSeconds") {
+        None => 3600,
+        Some(s) => match s.parse::<u64>() {
+            Ok(n) if (MIN_DURATION..=MAX_DURATION).contains(&n) => n,
+            _ => return Err(invalid("DurationSeconds")),
+        },
+    };
+    if let Some(policy) = get(params, "Policy") {
+        if policy.is_empty()
+            || policy.len() > 2048
+            || serde_json::from_str::<Value>(policy).is_err()
+        {
+            return Err(invalid("Policy"));
+        }
+    }
+    Ok((role_arn, session, Duration::from_secs(seconds)))
+}
+
+/// The success body of both actions (spec §5.4).
+fn success(issued: &IssuedCredentials, role_arn: &str, session: &str, oidc: bool) -> Reply {
+    let account = role_arn
+        .strip_prefix("acs:ram::")
+        .and_then(|r| r.split_once(':'))
+        .map_or("123456789012", |(a, _)| a);
+    let role = role_arn.rsplit('/').next().unwrap_or("role");
+    let mut body = json!({
+        "RequestId": request_id(),
+        "AssumedRoleUser": {
+            "Arn": format!("acs:ram::{account}:role/{}/{session}", role.to_ascii_lowercase()),
+            "AssumedRoleId": format!("3{}:{session}", fastrand::u64(10u64.pow(16)..10u64.pow(17))),
+        },
+        "Credentials": {
+            "AccessKeyId": issued.access_key_id,
+            "AccessKeySecret": issued.access_key_secret,
+            "SecurityToken": issued.security_token,
+            "Expiration": issued.expiration_text,
+        },
+    });
+    if oidc {
+        body["OIDCTokenInfo"] = json!({
+            "Subject": "system:serviceaccount:default:emulator",
+            "Issuer": "https://oidc.emulator.invalid",
+            "ClientIds": "sts.aliyuncs.com",
+        });
+    }
+    Reply::json(200, &body)
+}
+
+/// Handles a signed `AssumeRole`. `method` is the wire method, `params` all decoded parameters.
+pub(crate) fn assume_role(state: &State, method: &str, params: &Params, now: SystemTime) -> Reply {
+    match try_assume_role(state, method, params, now) {
+        Ok(reply) | Err(reply) => reply,
+    }
+}
+
+fn try_assume_role(
+    state: &State,
+    method: &str,
+    params: &Params,
+    now: SystemTime,
+) -> Result<Reply, Reply> {
+    // Common (signature) parameters first, as the real gateway does.
+    for name in [
+        "Format",
+        "Version",
+        "Timestamp",
+        "SignatureMethod",
+        "SignatureVersion",
+        "SignatureNonce",
+        "AccessKeyId",
+        "Signature",
+    ] {
+        required(params, name)?;
+    }
+    if get(params, "SignatureMethod") != Some(rpc_v1::SIGNATURE_METHOD) {
+        return Err(invalid("SignatureMethod"));
+    }
+    if get(params, "SignatureVersion") != Some(rpc_v1::SIGNATURE_VERSION) {
+        return Err(invalid("SignatureVersion"));
+    }
+    let timestamp = required(params, "Timestamp")?;
+    let Some(at) = parse_utc(timestamp) else {
+        return Err(error(
+            400,
+            "InvalidTimeStamp.Format",
+            "Specified time stamp or date value is not well formatted.",
+        ));
+    };
+    let skew = now
+        .duration_since(at)
+        .or_else(|_| at.duration_since(now))
+        .unwrap_or_default();
+    if skew > MAX_SKEW {
+        return Err(error(
+            400,
+            "InvalidTimeStamp.Expired",
+            "Specified time stamp or date value is expired.",
+        ));
+    }
+
+    let access_key_id = required(params, "AccessKeyId")?;
+    let token = get(params, "SecurityToken");
+    let secret = match state.known_key(access_key_id) {
+        None => {
+            return Err(error(
+                404,
+                "InvalidAccessKeyId.NotFound",
+                "Specified access key is not found.",
+            ))
+        }
+        Some(KnownKey::LongTerm { secret }) => {
+            if token.is_some_and(|t| !t.is_empty()) {
+                return Err(mismatched_token());
+            }
+            secret
+        }
+        Some(KnownKey::Sts(key)) => {
+            let Some(token) = token.filter(|t| !t.is_empty()) else {
+                return Err(missing("SecurityToken"));
+            };
+            if token != key.security_token {
+                return Err(mismatched_token());
+            }
+            if key.expires <= now {
+                return Err(error(
+                    400,
+                    "InvalidSecurityToken.Expired",
+                    "Specified SecurityToken is expired.",
+                ));
+            }
+            key.secret
+        }
+    };
+
+    let signed: Vec<(&str, &str)> = params
+        .iter()
+        .filter(|(k, _)| k != "Signature")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let string_to_sign = rpc_v1::string_to_sign(method, &signed);
+    let expected = rpc_v1::sign_string_to_sign(&string_to_sign, &secret);
+    if get(params, "Signature") != Some(expected.as_str()) {
+        return Err(error(
+            400,
+            "SignatureDoesNotMatch",
+            &format!(
+                "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"
+            ),
+        ));
+    }
+    if !state.use_nonce(required(params, "SignatureNonce")?, now) {
+        return Err(error(
+            400,
+            "SignatureNonceUsed",
+            "Specified signature nonce was used already.",
+        ));
+    }
+
+    if get(params, "Action") != Some("AssumeRole") {
+        return Err(invalid("Action"));
+    }
+    let (role_arn, session, requested) = role_params(params)?;
+    if let Some(external_id) = get(params, "ExternalId") {
+        if !(2..=1224).contains(&external_id.len()) {
+            return Err(invalid("ExternalId"));
+        }
+    }
+    let lifetime = state.lifetime(Some(requested));
+    let issued = state.issue(
+        Endpoint::AssumeRole,
+        lifetime,
+        Some(role_arn),
+        Some(session),
+        now,
+    );
+    Ok(success(&issued, role_arn, session, false))
+}
+
+fn mismatched_token() -> Reply {
+    error(
+        403,
+        "InvalidSecurityToken.MismatchWithAccessKey",
+        "Specified SecurityToken mismatch with the AccessKey.",
+    )
+}
+
+/// Handles an anonymous `AssumeRoleWithOIDC`.
+pub(crate) fn assume_role_with_oidc(state: &State, params: &Params, now: SystemTime) -> Reply {
+    match try_assume_role_with_oidc(state, params, now) {
+        Ok(reply) | Err(reply) => reply,
+    }
+}
+
+fn try_assume_role_with_oidc(
+    state: &State,
+    params: &Params,
+    now: SystemTime,
+) -> Result<Reply, Reply> {
+    let (role_arn, session, requested) = role_params(params)?;
+    let provider = required(params, "OIDCProviderArn")?;
+    if !provider.starts_with("acs:ram::") || !provider.contains(":oidc-provider/") {
+        return Err(invalid("OIDCProviderArn"));
+    }
+    let token = required(params, "OIDCToken")?;
+    let expected = state.lock().oidc_token.clone();
+    if expected.as_deref() != Some(token) {
+        return Err(error(
+            400,
+            "AuthenticationFail.OIDCToken.Invalid",
+            "The specified OIDC token is invalid.",
+        ));
+    }
+    let lifetime = state.lifetime(Some(requested));
+    let issued = state.issue(
+        Endpoint::AssumeRoleWithOidc,
+        lifetime,
+        Some(role_arn),
+        Some(session),
+        now,
+    );
+    Ok(success(&issued, role_arn, session, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::state::{format_utc, random_string};
+
+    fn nonce() -> String {
+        random_string(32)
+    }
+
+    fn signed(
+        method: &str,
+        secret: &str,
+        mut params: Vec<(String, String)>,
+    ) -> Vec<(String, String)> {
+        let pairs: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let signature = rpc_v1::signature(method, &pairs, secret);
+        params.push(("Signature".into(), signature));
+        params
+    }
+
+    fn base(access_key_id: &str, now: SystemTime) -> Vec<(String, String)> {
+        [
+            ("Action", "AssumeRole".to_owned()),
+            ("Version", VERSION.to_owned()),
+            ("Format", "JSON".to_owned()),
+            ("Timestamp", format_utc(now)),
+            ("SignatureMethod", "HMAC-SHA1".to_owned()),
+            ("SignatureVersion", "1.0".to_owned()),
+            ("SignatureNonce", nonce()),
+            ("AccessKeyId", access_key_id.to_owned()),
+            ("RoleArn", "acs:ram::123456789012:role/test".to_owned()),
+            ("RoleSessionName", "session-1".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    fn state_with_key() -> State {
+        let state = State::new();
+        state
+            .lock()
+            .access_keys
+            .insert("testid".into(), "testsecret".into());
+        state
+    }
+
+    #[test]
+    fn signed_request_gets_credentials() {
+        let state = state_with_key();
+        let now = SystemTime::now();
+        let reply = assume_role(
+            &state,
+            "POST",
+            &signed("POST", "testsecret", base("testid", now)),
+            now,
+        );
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let body = reply.json_body();
+        assert!(body["Credentials"]["AccessKeyId"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("STS.")));
+        assert_eq!(
+            body["AssumedRoleUser"]["Arn"],
+            "acs:ram::123456789012:role/test/session-1"
+        );
+    }
+
+    #[test]
+    fn method_is_part_of_the_signature() {
+        let state = state_with_key();
+        let now = SystemTime::now();
+        let reply = assume_role(
+            &state,
+            "GET",
+            &signed("POST", "testsecret", base("testid", now)),
+            now,
+        );
+        assert_eq!(reply.status, 400);
+        assert_eq!(reply.json_body()["Code"], "SignatureDoesNotMatch");
+        let message = reply.json_body()["Message"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        assert!(
+            message.contains("server string to sign is:GET&%2F&"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn invalid_session_names_are_rejected() {
+        for name in ["a", "has space", "x".repeat(33).as_str(), "ünï"] {
+            assert!(!valid_session_name(name), "{name}");
+        }
+        for name in ["ab", "a.b@c_d-e", "x".repeat(32).as_str()] {
+            assert!(valid_session_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn role_arn_shape_is_checked() {
+        assert!(valid_role_arn("acs:ram::123456789012:role/test"));
+        assert!(!valid_role_arn("acs:ram::abc:role/test"));
+        assert!(!valid_role_arn("acs:ram::123:user/test"));
+        assert!(!valid_role_arn("acs:ram::123:role/"));
+    }
+}
