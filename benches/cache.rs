@@ -51,14 +51,6 @@ fn cached_hit(c: &mut Criterion) {
     group.bench_function("provide_credentials().await", |b| {
         b.iter(|| black_box(await_ready(black_box(&provider).provide_credentials())))
     });
-    let cache = RefreshCache::new(ScriptedProvider::new("b").then_ok(credentials.clone()));
-    runtime.block_on(cache.provide_credentials()).unwrap();
-    group.bench_function("experiment: current()", |b| {
-        b.iter(|| black_box(black_box(&cache).current()))
-    });
-    group.bench_function("experiment: direct provide unwrap", |b| {
-        b.iter(|| black_box(await_ready(black_box(&cache).provide_credentials()).unwrap()))
-    });
     group.bench_function("floor: Arc::clone", |b| {
         b.iter(|| black_box(Arc::clone(black_box(&arc))))
     });

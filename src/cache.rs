@@ -155,6 +155,7 @@ impl<T: Expiring> fmt::Debug for RefreshCache<T> {
 }
 
 impl CredentialsProvider for RefreshCache<Credentials> {
+    #[inline]
     fn provide_credentials(&self) -> ProvideCredentials<'_> {
         match self.shared.cached() {
             Some(credentials) => ProvideCredentials::ready(Ok(credentials)),

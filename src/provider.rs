@@ -121,24 +121,28 @@ impl From<Arc<dyn CredentialsProvider>> for SharedCredentialsProvider {
 }
 
 impl CredentialsProvider for SharedCredentialsProvider {
+    #[inline]
     fn provide_credentials(&self) -> ProvideCredentials<'_> {
         self.0.provide_credentials()
     }
 }
 
 impl<P: CredentialsProvider + ?Sized> CredentialsProvider for Arc<P> {
+    #[inline]
     fn provide_credentials(&self) -> ProvideCredentials<'_> {
         (**self).provide_credentials()
     }
 }
 
 impl<P: CredentialsProvider + ?Sized> CredentialsProvider for Box<P> {
+    #[inline]
     fn provide_credentials(&self) -> ProvideCredentials<'_> {
         (**self).provide_credentials()
     }
 }
 
 impl<P: CredentialsProvider + ?Sized> CredentialsProvider for &P {
+    #[inline]
     fn provide_credentials(&self) -> ProvideCredentials<'_> {
         (**self).provide_credentials()
     }
