@@ -11,7 +11,15 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 pub use mse_auth::*;
 
+pub mod context;
 #[cfg(feature = "emulator")]
 pub mod emulator;
+pub mod endpoint;
+pub mod http;
+
+pub use context::Context;

@@ -1144,3 +1144,29 @@ fn timestamp_helper_is_correct() {
         "2000-02-29T12:34:56Z"
     );
 }
+
+#[tokio::test]
+async fn url_leaks_reports_secrets_in_urls_without_echoing_them() {
+    let emulator = Emulator::start().await.unwrap();
+    emulator.add_access_key("LTAI5tLeakCheck", "leak-check-secret");
+    emulator.set_oidc_token("leak-check-oidc-token");
+    let client = reqwest::Client::new();
+    let base = emulator.base_url();
+    client
+        .get(format!(
+            "{base}/?Action=AssumeRoleWithOIDC&OIDCToken=leak-check-oidc-token"
+        ))
+        .send()
+        .await
+        .unwrap();
+    client
+        .get(format!("{base}/?Action=AssumeRole"))
+        .send()
+        .await
+        .unwrap();
+    let leaks = emulator.url_leaks();
+    assert_eq!(
+        leaks,
+        vec!["GET / carried an OIDC token in its URL".to_string()]
+    );
+}

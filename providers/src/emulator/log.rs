@@ -96,6 +96,10 @@ impl<T: Clone> BoundedLog<T> {
     pub(crate) fn to_vec(&self) -> Vec<T> {
         self.entries.iter().cloned().collect()
     }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.entries.iter()
+    }
 }
 
 #[cfg(test)]

@@ -199,7 +199,9 @@ impl Emulator {
 
     /// Sets the `OIDCToken` that `AssumeRoleWithOIDC` accepts (until set, every token is refused).
     pub fn set_oidc_token(&self, token: &str) {
-        self.state.lock().oidc_token = Some(token.to_owned());
+        let mut state = self.state.lock();
+        state.oidc_token = Some(token.to_owned());
+        state.oidc_tokens_seen.push(token.to_owned());
     }
 
     /// Sets the role name the metadata service reports and serves credentials for.
@@ -239,6 +241,52 @@ impl Emulator {
     /// Every credential issued, oldest first (the last 10,000).
     pub fn issued(&self) -> Vec<IssuedCredentials> {
         self.state.lock().issued.to_vec()
+    }
+
+    /// Requests whose URL (path or query, raw or percent-decoded) carried a secret the emulator knows:
+    /// an AccessKey secret, an issued secret or security token, or an OIDC token. Each entry names the
+    /// request and what leaked, never the secret itself. Empty when every client kept secrets out of
+    /// URLs.
+    pub fn url_leaks(&self) -> Vec<String> {
+        let state = self.state.lock();
+        let mut secrets: Vec<(&str, &str)> = Vec::new();
+        secrets.extend(
+            state
+                .access_keys
+                .values()
+                .map(|s| ("an AccessKey secret", s.as_str())),
+        );
+        secrets.extend(
+            state
+                .oidc_tokens_seen
+                .iter()
+                .map(|t| ("an OIDC token", t.as_str())),
+        );
+        for key in state.sts_keys.values() {
+            secrets.push(("an issued secret", &key.secret));
+            secrets.push(("an issued security token", &key.security_token));
+        }
+        for issued in state.issued.iter() {
+            secrets.push(("an issued secret", &issued.access_key_secret));
+            secrets.push(("an issued security token", &issued.security_token));
+        }
+        let mut leaks = Vec::new();
+        for request in state.requests.iter() {
+            let raw = &request.path_and_query;
+            let decoded: String = form_urlencoded::parse(raw.as_bytes())
+                .map(|(k, v)| format!("{k}={v}&"))
+                .collect();
+            for (what, secret) in &secrets {
+                if !secret.is_empty() && (raw.contains(secret) || decoded.contains(secret)) {
+                    let path = raw.split('?').next().unwrap_or_default();
+                    leaks.push(format!(
+                        "{} {path} carried {what} in its URL",
+                        request.method
+                    ));
+                }
+            }
+        }
+        leaks
     }
 }
 

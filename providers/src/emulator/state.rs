@@ -49,6 +49,8 @@ pub(crate) struct Inner {
     pub(crate) sts_keys: HashMap<String, StsKey>,
     pub(crate) lifetime: Option<Duration>,
     pub(crate) oidc_token: Option<String>,
+    /// Every OIDC token ever configured, for [`super::Emulator::url_leaks`].
+    pub(crate) oidc_tokens_seen: Vec<String>,
     pub(crate) imds_role: String,
     pub(crate) imds_token_required: bool,
     pub(crate) imds_tokens: HashMap<String, SystemTime>,
@@ -73,6 +75,7 @@ impl State {
                 sts_keys: HashMap::new(),
                 lifetime: None,
                 oidc_token: None,
+                oidc_tokens_seen: Vec::new(),
                 imds_role: DEFAULT_IMDS_ROLE.to_owned(),
                 imds_token_required: false,
                 imds_tokens: HashMap::new(),
