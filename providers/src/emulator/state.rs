@@ -6,10 +6,6 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use time::format_description::FormatItem;
-use time::macros::format_description;
-use time::{OffsetDateTime, PrimitiveDateTime};
-
 use super::faults::Fault;
 use super::log::{BoundedLog, LoggedRequest};
 use super::{Endpoint, IssuedCredentials};
@@ -25,10 +21,6 @@ const LOG_CAPACITY: usize = 10_000;
 
 /// Nonces older than this are forgotten: the timestamp window rejects such requests anyway.
 const NONCE_MEMORY: Duration = Duration::from_secs(30 * 60);
-
-/// `YYYY-MM-DDTHH:MM:SSZ`, the only form every official SDK parses (spec §1.4).
-const UTC_SECONDS: &[FormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
 
 /// An STS key the emulator issued: accepted as a source credential until it expires.
 #[derive(Clone)]
@@ -198,20 +190,13 @@ fn ceil_to_second(t: SystemTime) -> SystemTime {
     }
 }
 
-/// Formats as `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds).
-pub(crate) fn format_utc(t: SystemTime) -> String {
-    OffsetDateTime::from(t)
-        .format(UTC_SECONDS)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
-}
+pub(crate) use mse_auth::timestamp::format_utc;
 
-/// Parses `YYYY-MM-DDTHH:MM:SSZ` (UTC); `None` for anything else.
+/// Parses `YYYY-MM-DDTHH:MM:SSZ` (UTC) only, as the real service does for `Timestamp`.
 pub(crate) fn parse_utc(s: &str) -> Option<SystemTime> {
-    if s.len() != 20 {
-        return None;
-    }
-    let t = PrimitiveDateTime::parse(s, UTC_SECONDS).ok()?.assume_utc();
-    Some(SystemTime::from(t))
+    (s.len() == 20)
+        .then(|| mse_auth::timestamp::parse_utc(s).ok())
+        .flatten()
 }
 
 /// Random `[A-Za-z0-9]` string.
