@@ -17,9 +17,13 @@
 pub use mse_auth::*;
 
 pub mod context;
+pub mod credentials_uri;
+pub mod ecs_ram_role;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod endpoint;
 pub mod http;
 
 pub use context::Context;
+pub use credentials_uri::CredentialsUriProvider;
+pub use ecs_ram_role::EcsRamRoleProvider;

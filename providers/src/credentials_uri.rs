@@ -1,0 +1,449 @@
+//! Credentials from a URI (`ALIBABA_CLOUD_CREDENTIALS_URI`): a local or remote service that answers
+//! `GET <uri>` with STS credentials. Provider name `credentials_uri`.
+//!
+//! Reads [`vars::CREDENTIALS_URI`] (`ALIBABA_CLOUD_CREDENTIALS_URI`) in
+//! [`CredentialsUriProvider::from_env`]; an unset variable is [`NotLoaded`](crate::ErrorKind::NotLoaded),
+//! so a chain moves on.
+//!
+//! The request is a plain `GET` of the URI, query kept, no authentication headers; budgets are
+//! [`Timeouts::URI`] (5 s connect, 10 s read) and the environment's proxy is honoured (spec §8). The
+//! answer must be HTTP 200 with
+//! `{"Code": "Success", "AccessKeyId": …, "AccessKeySecret": …, "SecurityToken": …, "Expiration": …}`;
+//! `Expiration` may be `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.mmmZ`. This is the strictest of
+//! the official SDKs' rules (Python's), so a service that works with any of them works here.
+//!
+//! Plain `http` is accepted only to loopback addresses unless [`Builder::allow_http`] opts in. The URI's
+//! path and query often carry a secret token: errors, logs and `Debug` output show only
+//! `scheme://host[:port]`.
+//!
+//! ```no_run
+//! use mse_auth_providers::{CredentialsProvider, CredentialsUriProvider, Context};
+//! # async fn demo() -> Result<(), mse_auth_providers::CredentialsError> {
+//! // From ALIBABA_CLOUD_CREDENTIALS_URI, cached and refreshed before expiry:
+//! let provider = CredentialsUriProvider::from_env(&Context::default())?.build()?;
+//! let creds = provider.provide_credentials().await?;
+//! assert_eq!(creds.provider_path(), "credentials_uri");
+//!
+//! // Or a URI given in code:
+//! let provider = CredentialsUriProvider::builder("http://127.0.0.1:8080/credentials/s3cr3t").build()?;
+//! # Ok(()) }
+//! ```
+
+use crate::context::Context;
+use crate::endpoint::{origin, parse_full_url};
+use crate::http::{HttpClient, HttpRequest, HttpResponse, Timeouts, TransportError};
+use mse_auth::timestamp::parse_utc;
+use mse_auth::{vars, Credentials, CredentialsError, CredentialsProvider, ProvideCredentials};
+use mse_auth::{RefreshCache, Result};
+use reqwest::Url;
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::fmt;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// Provider name reported in credential paths.
+pub const NAME: &str = "credentials_uri";
+
+/// Fetches STS credentials with `GET <uri>`. See the [module docs](self).
+pub struct CredentialsUriProvider {
+    /// The full URI: may hold a secret in its path or query; never formatted.
+    url: Url,
+    origin: String,
+    timeouts: Timeouts,
+    http: HttpClient,
+}
+
+impl fmt::Debug for CredentialsUriProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialsUriProvider")
+            .field("origin", &self.origin)
+            .field("timeouts", &self.timeouts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CredentialsUriProvider {
+    /// Settings for a provider that fetches `uri`.
+    pub fn builder(uri: impl Into<String>) -> Builder {
+        Builder {
+            uri: Zeroizing::new(uri.into()),
+            allow_http: false,
+            timeouts: Timeouts::URI,
+            context: None,
+        }
+    }
+
+    /// Settings for a provider that fetches the URI in `ALIBABA_CLOUD_CREDENTIALS_URI` of `ctx`'s
+    /// environment; the builder uses `ctx`. [`NotLoaded`](crate::ErrorKind::NotLoaded) when the variable
+    /// is unset or empty.
+    pub fn from_env(ctx: &Context) -> Result<Builder> {
+        let uri = ctx.env().get(vars::CREDENTIALS_URI).ok_or_else(|| {
+            CredentialsError::not_loaded(NAME, format!("{} is not set", vars::CREDENTIALS_URI))
+        })?;
+        Ok(Self::builder(uri).context(ctx.clone()))
+    }
+
+    async fn load(&self) -> Result<Credentials> {
+        let request = HttpRequest::get(self.url.clone(), self.timeouts);
+        let response = self
+            .http
+            .send(request)
+            .await
+            .map_err(|e| self.transport_error(e))?;
+        let HttpResponse { status, body } = response;
+        let body = Zeroizing::new(body);
+        if status != 200 {
+            return Err(self.status_error(status, &body));
+        }
+        parse_credentials(&body, NAME)
+    }
+
+    fn transport_error(&self, err: TransportError) -> CredentialsError {
+        // The transport message names only the origin.
+        err.into_credentials_error(NAME)
+    }
+
+    fn status_error(&self, status: u16, body: &[u8]) -> CredentialsError {
+        // The body is not shown: a service may echo the request path, which holds the secret.
+        let err = CredentialsError::provider(
+            NAME,
+            format!(
+                "the credentials URI at {} did not answer HTTP 200",
+                self.origin
+            ),
+        )
+        .with_status(status);
+        match error_code(body) {
+            Some(code) => err.with_code(code),
+            None => err,
+        }
+    }
+}
+
+impl CredentialsProvider for CredentialsUriProvider {
+    fn provide_credentials(&self) -> ProvideCredentials<'_> {
+        ProvideCredentials::boxed(self.load())
+    }
+}
+
+/// Builds a [`CredentialsUriProvider`]; see [`CredentialsUriProvider::builder`].
+pub struct Builder {
+    uri: Zeroizing<String>,
+    allow_http: bool,
+    timeouts: Timeouts,
+    context: Option<Context>,
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown =
+            Url::parse(self.uri.trim()).map_or_else(|_| "<unparsable>".into(), |u| origin(&u));
+        f.debug_struct("Builder")
+            .field("origin", &shown)
+            .field("allow_http", &self.allow_http)
+            .field("timeouts", &self.timeouts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// `true` permits plain `http` to any host (default: only to loopback addresses). Credentials then
+    /// cross the network unencrypted.
+    pub fn allow_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
+        self
+    }
+
+    /// Connect and read budgets (default [`Timeouts::URI`]: 5 s and 10 s).
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The outside world (default [`Context::default`]).
+    pub fn context(mut self, context: Context) -> Self {
+        self.context = Some(context);
+        self
+    }
+
+    /// Validates the URI and returns the provider inside a [`RefreshCache`].
+    /// [`InvalidConfiguration`](crate::ErrorKind::InvalidConfiguration) for a malformed URI or plain
+    /// `http` to a non-loopback host without [`allow_http`](Self::allow_http).
+    pub fn build(self) -> Result<RefreshCache<Credentials>> {
+        let (ctx, provider) = self.into_parts()?;
+        Ok(ctx.cache_builder(NAME).build_for(provider))
+    }
+
+    /// Validates the URI and returns the provider without a cache (for composition and tests).
+    pub fn build_uncached(self) -> Result<CredentialsUriProvider> {
+        self.into_parts().map(|(_, provider)| provider)
+    }
+
+    fn into_parts(self) -> Result<(Context, CredentialsUriProvider)> {
+        let url = check_uri(&self.uri, self.allow_http)?;
+        let ctx = self.context.unwrap_or_default();
+        let provider = CredentialsUriProvider {
+            origin: origin(&url),
+            url,
+            timeouts: self.timeouts,
+            http: ctx.http().clone(),
+        };
+        Ok((ctx, provider))
+    }
+}
+
+/// Parses and checks the URI; no error message shows its path or query.
+fn check_uri(uri: &str, allow_http: bool) -> Result<Url> {
+    let invalid = |why: String| CredentialsError::invalid_configuration(NAME, why);
+    // Parsed here first so that no error below can echo the (secret-bearing) text.
+    let url = Url::parse(uri.trim())
+        .map_err(|e| invalid(format!("the credentials URI is not a valid URL: {e}")))?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("the credentials URI has no host".into()));
+    }
+    parse_full_url(url.as_str(), allow_http).map_err(|e| invalid(e.to_string()))
+}
+
+/// The credentials JSON shared by the credentials URI and the ECS metadata service. Every field is
+/// optional here so that a missing one becomes a clear error; the secrets are wiped on drop.
+#[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(rename_all = "PascalCase")]
+struct CredentialsJson {
+    code: Option<String>,
+    access_key_id: Option<String>,
+    access_key_secret: Option<String>,
+    security_token: Option<String>,
+    expiration: Option<String>,
+}
+
+/// A field's value unless it is absent or empty.
+fn present(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.is_empty())
+}
+
+/// Longest upstream `Code` shown in a message.
+const MAX_CODE: usize = 64;
+
+/// Parses `{"Code": "Success", "AccessKeyId", "AccessKeySecret", "SecurityToken", "Expiration"}` into
+/// credentials reported by `provider`. Every problem is a [`Provider`](crate::ErrorKind::Provider)
+/// error naming what is wrong; no value other than `Code` and `Expiration` is ever shown.
+pub(crate) fn parse_credentials(body: &[u8], provider: &'static str) -> Result<Credentials> {
+    let unusable = |why: String| CredentialsError::provider(provider, why);
+    let json: CredentialsJson = serde_json::from_slice(body).map_err(|e| {
+        // serde's "invalid type" messages quote the value, which may be a secret: show only where.
+        unusable(match e.classify() {
+            serde_json::error::Category::Data => {
+                "the credentials response is not a JSON object of string fields".to_string()
+            }
+            _ => format!(
+                "the credentials response is not JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        })
+    })?;
+    match json.code.as_deref() {
+        Some("Success") => {}
+        Some(code) => {
+            let code: String = code.chars().take(MAX_CODE).collect();
+            return Err(unusable(format!(
+                "the credentials response has Code `{code}`, not `Success`"
+            ))
+            .with_code(code));
+        }
+        None => return Err(unusable("the credentials response lacks Code".into())),
+    }
+    let (Some(id), Some(secret), Some(token), Some(expiration)) = (
+        present(&json.access_key_id),
+        present(&json.access_key_secret),
+        present(&json.security_token),
+        present(&json.expiration),
+    ) else {
+        let missing: Vec<&str> = [
+            ("AccessKeyId", &json.access_key_id),
+            ("AccessKeySecret", &json.access_key_secret),
+            ("SecurityToken", &json.security_token),
+            ("Expiration", &json.expiration),
+        ]
+        .into_iter()
+        .filter(|(_, value)| present(value).is_none())
+        .map(|(name, _)| name)
+        .collect();
+        return Err(unusable(format!(
+            "the credentials response lacks {}",
+            missing.join(", ")
+        )));
+    };
+    let expiration = parse_utc(expiration).map_err(|e| {
+        unusable(format!(
+            "the credentials response has a bad Expiration: {e}"
+        ))
+        .with_source(e)
+    })?;
+    Credentials::builder()
+        .access_key_id(id)
+        .access_key_secret(secret)
+        .security_token(token)
+        .expiration(expiration)
+        .provider_path(Cow::Borrowed(provider))
+        .build()
+}
+
+/// The `Code` of an error JSON body, when it has a short one made of code characters.
+pub(crate) fn error_code(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct ErrorJson {
+        #[serde(rename = "Code")]
+        code: Option<String>,
+    }
+    let code = serde_json::from_slice::<ErrorJson>(body).ok()?.code?;
+    let plausible = !code.is_empty()
+        && code.len() <= MAX_CODE
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    plausible.then_some(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mse_auth::ErrorKind;
+    use std::time::{Duration, SystemTime};
+
+    const OK: &str = r#"{"Code":"Success","AccessKeyId":"STS.id","AccessKeySecret":"sentinel-secret",
+        "SecurityToken":"sentinel-token","Expiration":"2023-11-14T22:13:20Z","LastUpdated":"x"}"#;
+
+    fn parse(body: &str) -> Result<Credentials> {
+        parse_credentials(body.as_bytes(), NAME)
+    }
+
+    fn provider_error(body: &str) -> CredentialsError {
+        let err = parse(body).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Provider, "{err}");
+        assert!(!format!("{err:?}").contains("sentinel"), "{err:?}");
+        err
+    }
+
+    #[test]
+    fn a_success_response_becomes_sts_credentials() {
+        let creds = parse(OK).unwrap();
+        assert_eq!(creds.access_key_id(), "STS.id");
+        assert_eq!(creds.access_key_secret(), "sentinel-secret");
+        assert_eq!(creds.security_token(), Some("sentinel-token"));
+        assert_eq!(creds.provider_path(), "credentials_uri");
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(creds.expiration(), Some(at));
+    }
+
+    #[test]
+    fn millisecond_expirations_are_accepted() {
+        let body = OK.replace("20Z", "20.250Z");
+        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_250);
+        assert_eq!(parse(&body).unwrap().expiration(), Some(at));
+    }
+
+    #[test]
+    fn code_other_than_success_is_refused_with_the_code() {
+        let err = provider_error(&OK.replace("\"Success\"", "\"Failed\""));
+        assert_eq!(err.code(), Some("Failed"));
+        assert_eq!(
+            err.to_string(),
+            "credentials_uri: Failed: the credentials response has Code `Failed`, not `Success`"
+        );
+        let err = provider_error(&OK.replace("\"Code\":\"Success\",", ""));
+        assert_eq!(err.message(), "the credentials response lacks Code");
+    }
+
+    #[test]
+    fn every_missing_or_empty_field_is_named() {
+        let body = r#"{"Code":"Success","AccessKeyId":"","AccessKeySecret":"sentinel-secret"}"#;
+        assert_eq!(
+            provider_error(body).message(),
+            "the credentials response lacks AccessKeyId, SecurityToken, Expiration"
+        );
+    }
+
+    #[test]
+    fn garbage_and_wrong_types_are_errors_that_quote_nothing() {
+        let err = provider_error("<html>502 {not json");
+        assert_eq!(
+            err.message(),
+            "the credentials response is not JSON (line 1, column 1)"
+        );
+        let err = provider_error(r#""sentinel-secret""#);
+        assert_eq!(
+            err.message(),
+            "the credentials response is not a JSON object of string fields"
+        );
+        let err = provider_error(&OK.replace("\"sentinel-token\"", "[\"sentinel-token\"]"));
+        assert_eq!(
+            err.message(),
+            "the credentials response is not a JSON object of string fields"
+        );
+        provider_error("");
+    }
+
+    #[test]
+    fn a_bad_expiration_is_named() {
+        let err = provider_error(&OK.replace("2023-11-14T22:13:20Z", "2023-11-14 22:13:20"));
+        assert!(
+            err.message().starts_with(
+                "the credentials response has a bad Expiration: `2023-11-14 22:13:20`"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn error_codes_are_taken_only_when_plausible() {
+        assert_eq!(
+            error_code(br#"{"Code":"NotFound","Message":"x"}"#).as_deref(),
+            Some("NotFound")
+        );
+        assert_eq!(error_code(br#"{"Code":"has spaces /path?token"}"#), None);
+        assert_eq!(error_code(b"not json"), None);
+        assert_eq!(error_code(br#"{"Message":"x"}"#), None);
+    }
+
+    #[test]
+    fn uri_checks_never_echo_path_or_query() {
+        let err = check_uri("http://creds.internal/sentinel?t=sentinel", false).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfiguration);
+        assert_eq!(
+            err.to_string(),
+            "credentials_uri: invalid configuration: refusing plain http to http://creds.internal: \
+             credentials would cross the network unencrypted; use https, or opt in to http explicitly"
+        );
+        assert!(check_uri("http://creds.internal/sentinel?t=sentinel", true).is_ok());
+        for bad in [
+            "http://host:notaport/sentinel",
+            "file:///sentinel",
+            "sentinel",
+            "https://user:sentinel@host/x",
+            "ftp://host/sentinel",
+        ] {
+            let err = check_uri(bad, false).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidConfiguration, "{bad}");
+            assert!(!format!("{err:?}").contains("sentinel"), "{bad}: {err:?}");
+        }
+        let url = check_uri(" https://creds.example.com/p/sentinel?t=1 ", false).unwrap();
+        assert_eq!(url.query(), Some("t=1"));
+    }
+
+    #[test]
+    fn debug_shows_only_the_origin() {
+        let builder = CredentialsUriProvider::builder("http://127.0.0.1:9/sentinel?t=sentinel");
+        let shown = format!("{builder:?}");
+        assert!(
+            shown.contains("http://127.0.0.1:9") && !shown.contains("sentinel"),
+            "{shown}"
+        );
+        let provider = builder.build_uncached().unwrap();
+        let shown = format!("{provider:?}");
+        assert!(
+            shown.contains("http://127.0.0.1:9") && !shown.contains("sentinel"),
+            "{shown}"
+        );
+    }
+}
