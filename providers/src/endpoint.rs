@@ -104,10 +104,17 @@ fn parse_url(value: &str) -> Result<Url, EndpointError> {
     Ok(url)
 }
 
-/// A bounded, query-free rendering of a value for an error message.
+/// The scheme and authority of a value, for an error message: paths and queries may carry tokens.
 fn shown(value: &str) -> String {
-    let cut = value.split(['?', '#']).next().unwrap_or_default();
-    cut.chars().take(80).collect()
+    let (scheme, rest) = value.split_once("://").unwrap_or(("", value));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit('@').next().unwrap_or_default();
+    let cut: String = authority.chars().take(80).collect();
+    if scheme.is_empty() {
+        cut
+    } else {
+        format!("{scheme}://{cut}")
+    }
 }
 
 /// Checks a full URL (e.g. a credentials URI, path and query allowed): `https`, or `http` to loopback or
@@ -205,6 +212,10 @@ mod tests {
             "unsupported scheme `ftp` in ftp://sts.example.com: use https"
         );
         assert!(Endpoint::parse("", false).is_err());
+        let err = parse_full_url("http://bad host/sentinel-path", false).unwrap_err();
+        assert!(!err.to_string().contains("sentinel"), "{err}");
+        let err = parse_full_url("https://user:sentinel@/x", false).unwrap_err();
+        assert!(!err.to_string().contains("sentinel"), "{err}");
         assert!(Endpoint::parse("http://", false).is_err());
     }
 
