@@ -21,5 +21,10 @@ pub mod context;
 pub mod emulator;
 pub mod endpoint;
 pub mod http;
+pub mod oidc_role_arn;
+pub mod ram_role_arn;
+pub mod sts;
 
 pub use context::Context;
+pub use oidc_role_arn::OidcRoleArnProvider;
+pub use ram_role_arn::RamRoleArnProvider;
