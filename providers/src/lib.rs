@@ -16,14 +16,26 @@
 
 pub use mse_auth::*;
 
+pub mod cli_profile;
 pub mod context;
 pub mod credentials_uri;
+pub mod default_chain;
 pub mod ecs_ram_role;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod endpoint;
 pub mod http;
+pub mod oidc_role_arn;
+pub mod profile;
+mod profile_mode;
+pub mod ram_role_arn;
+pub mod sts;
 
+pub use cli_profile::CliProfileProvider;
 pub use context::Context;
 pub use credentials_uri::CredentialsUriProvider;
+pub use default_chain::{default_provider, DefaultChain};
 pub use ecs_ram_role::EcsRamRoleProvider;
+pub use oidc_role_arn::OidcRoleArnProvider;
+pub use profile::ProfileProvider;
+pub use ram_role_arn::RamRoleArnProvider;

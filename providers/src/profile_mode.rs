@@ -1,0 +1,123 @@
+//! What a profile (ini or CLI `config.json`) describes, as data, and the provider it becomes. Shared by
+//! [`profile`](crate::profile) and [`cli_profile`](crate::cli_profile) so both files map modes to
+//! providers the same way.
+
+use crate::context::Context;
+use crate::{CredentialsUriProvider, EcsRamRoleProvider, OidcRoleArnProvider, RamRoleArnProvider};
+use mse_auth::{Result, SharedCredentialsProvider, StaticAccessKeyProvider, StaticStsProvider};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Role settings shared by RAM role ARN and OIDC profiles.
+pub(crate) struct RoleSettings {
+    pub(crate) role_arn: String,
+    pub(crate) session_name: Option<String>,
+    pub(crate) duration: Option<Duration>,
+    pub(crate) policy: Option<String>,
+    pub(crate) external_id: Option<String>,
+    pub(crate) sts_region: Option<String>,
+    pub(crate) vpc: Option<bool>,
+}
+
+/// One profile's auth mode. Holds secrets: deliberately not `Debug`.
+pub(crate) enum Mode {
+    AccessKey {
+        id: String,
+        secret: String,
+    },
+    StsToken {
+        id: String,
+        secret: String,
+        token: String,
+    },
+    RamRoleArn {
+        source: Box<Mode>,
+        role: RoleSettings,
+    },
+    EcsRamRole {
+        role_name: Option<String>,
+    },
+    Oidc {
+        role: RoleSettings,
+        provider_arn: String,
+        token_file: PathBuf,
+    },
+    CredentialsUri {
+        uri: String,
+    },
+}
+
+impl Mode {
+    /// The provider this mode describes (network providers come wrapped in their refresh cache).
+    pub(crate) fn build(self, ctx: &Context) -> Result<SharedCredentialsProvider> {
+        Ok(match self {
+            Mode::AccessKey { id, secret } => {
+                SharedCredentialsProvider::new(StaticAccessKeyProvider::new(id, secret)?)
+            }
+            Mode::StsToken { id, secret, token } => {
+                SharedCredentialsProvider::new(StaticStsProvider::new(id, secret, token)?)
+            }
+            Mode::RamRoleArn { source, role } => {
+                let source = source.build(ctx)?;
+                let mut b = RamRoleArnProvider::builder(role.role_arn)
+                    .source(source)
+                    .context(ctx.clone());
+                if let Some(v) = role.session_name {
+                    b = b.session_name(v);
+                }
+                if let Some(v) = role.duration {
+                    b = b.duration(v);
+                }
+                if let Some(v) = role.policy {
+                    b = b.policy(v);
+                }
+                if let Some(v) = role.external_id {
+                    b = b.external_id(v);
+                }
+                if let Some(v) = role.sts_region {
+                    b = b.sts_region(v);
+                }
+                if let Some(v) = role.vpc {
+                    b = b.vpc(v);
+                }
+                SharedCredentialsProvider::new(b.build()?)
+            }
+            Mode::EcsRamRole { role_name } => {
+                let mut b = EcsRamRoleProvider::builder().context(ctx.clone());
+                if let Some(v) = role_name {
+                    b = b.role_name(v);
+                }
+                SharedCredentialsProvider::new(b.build()?)
+            }
+            Mode::Oidc {
+                role,
+                provider_arn,
+                token_file,
+            } => {
+                let mut b = OidcRoleArnProvider::builder(role.role_arn, provider_arn, token_file)
+                    .context(ctx.clone());
+                if let Some(v) = role.session_name {
+                    b = b.session_name(v);
+                }
+                if let Some(v) = role.duration {
+                    b = b.duration(v);
+                }
+                if let Some(v) = role.policy {
+                    b = b.policy(v);
+                }
+                if let Some(v) = role.sts_region {
+                    b = b.sts_region(v);
+                }
+                if let Some(v) = role.vpc {
+                    b = b.vpc(v);
+                }
+                SharedCredentialsProvider::new(b.build()?)
+            }
+            Mode::CredentialsUri { uri } => SharedCredentialsProvider::new(
+                CredentialsUriProvider::builder(uri)
+                    .context(ctx.clone())
+                    .build()?,
+            ),
+        })
+    }
+}
