@@ -209,6 +209,7 @@ async fn ecs_ram_role_wins_on_an_instance() {
         .unwrap();
     assert_eq!(c.provider_path(), "default/ecs_ram_role");
     assert!(e.calls(Endpoint::ImdsCredentials) >= 1);
+    assert!(e.url_leaks().is_empty(), "{:?}", e.url_leaks());
 }
 
 #[tokio::test]
