@@ -345,7 +345,7 @@ fn lock<G>(m: &Mutex<G>) -> MutexGuard<'_, G> {
 
 impl<T: Expiring> Shared<T> {
     /// The hit path: one atomic load, this thread's slot, a clone of this thread's own copy.
-    #[inline]
+    #[inline(always)]
     fn cached(&self) -> Option<T> {
         let generation = self.fast_generation.load(Ordering::Acquire);
         if generation == 0 {
