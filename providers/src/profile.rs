@@ -62,15 +62,7 @@ impl ProfileProvider {
     }
 
     async fn load(&self) -> Result<Credentials> {
-        let inner = self
-            .inner
-            .get_or_try_init(|| async { self.resolve() })
-            .await?;
-        inner
-            .provide_credentials()
-            .await
-            .map(|c| c.with_provider_prefix(NAME))
-            .map_err(|e| e.in_provider(NAME))
+        crate::profile_mode::serve(&self.inner, NAME, || self.resolve()).await
     }
 
     fn resolve(&self) -> Result<SharedCredentialsProvider> {

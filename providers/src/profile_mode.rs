@@ -4,9 +4,28 @@
 
 use crate::context::Context;
 use crate::{CredentialsUriProvider, EcsRamRoleProvider, OidcRoleArnProvider, RamRoleArnProvider};
-use mse_auth::{Result, SharedCredentialsProvider, StaticAccessKeyProvider, StaticStsProvider};
+use mse_auth::{
+    Credentials, CredentialsProvider, Result, SharedCredentialsProvider, StaticAccessKeyProvider,
+    StaticStsProvider,
+};
 use std::path::PathBuf;
 use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// Resolves a profile's provider on the first call (`resolve` reads and checks the file), keeps it,
+/// and serves its credentials reported under `name/`.
+pub(crate) async fn serve(
+    inner: &OnceCell<SharedCredentialsProvider>,
+    name: &'static str,
+    resolve: impl FnOnce() -> Result<SharedCredentialsProvider>,
+) -> Result<Credentials> {
+    let provider = inner.get_or_try_init(|| async { resolve() }).await?;
+    provider
+        .provide_credentials()
+        .await
+        .map(|c| c.with_provider_prefix(name))
+        .map_err(|e| e.in_provider(name))
+}
 
 /// Role settings shared by RAM role ARN and OIDC profiles.
 pub(crate) struct RoleSettings {
