@@ -5,5 +5,7 @@
 //!
 //! * [`rpc_v1`]: Alibaba Cloud RPC signature (`SignatureMethod=HMAC-SHA1`, `SignatureVersion=1.0`), used
 //!   by STS `AssumeRole` and the other RPC-style APIs.
+//! * [`spas`]: Nacos AccessKey signing (`Spas-Signature`, naming `signature`), v1 and v4.
 
 pub mod rpc_v1;
+pub mod spas;
