@@ -221,7 +221,8 @@ impl Builder {
     }
 
     /// When to prefetch, as fractions of the lifetime a value had when it was loaded: a uniform random
-    /// point in `[from, to)` (default 0.70–0.75). Clamped into `[0, 1]`.
+    /// point in `[from, to)` (default 0.70–0.75). Clamped into `[0, 1]`, and never later than 95 % of
+    /// the time the value is served (see [`expiry_margin`](Self::expiry_margin)).
     pub fn refresh_window(mut self, from: f64, to: f64) -> Self {
         let from = from.clamp(0.0, 1.0);
         self.config.refresh_window = (from, to.clamp(from, 1.0));
@@ -449,7 +450,14 @@ impl<T: Expiring> Shared<T> {
                 }
                 let (from, to) = self.config.refresh_window;
                 let fraction = from + (to - from) * fastrand::f64();
-                let refresh_at = (now + lifetime.mul_f64(fraction)).min(usable_until);
+                // Never later than 95 % of the time the value is served: the refresh must come
+                // while the value is still in service, or nothing would trigger it.
+                let latest = now
+                    + usable_until
+                        .duration_since(now)
+                        .unwrap_or_default()
+                        .mul_f64(0.95);
+                let refresh_at = (now + lifetime.mul_f64(fraction)).min(latest);
                 (Some(refresh_at), Some(usable_until))
             }
         };

@@ -308,6 +308,40 @@ async fn background_retries_back_off_exponentially_up_to_the_cap() {
 }
 
 #[tokio::test]
+async fn a_refresh_window_past_the_expiry_margin_still_refreshes_in_time() {
+    let (time, sleep) = tick_advance_time_and_sleep();
+    let upstream = Upstream {
+        lifetime: Duration::from_secs(100),
+        ..Upstream::new(&time)
+    };
+    let cache = {
+        let upstream = upstream.clone();
+        RefreshCache::builder()
+            .time_source(time.clone())
+            .sleep_impl(sleep)
+            .refresh_window(0.95, 0.99) // later than the default margin (served until 90 s)
+            .build_with(move || upstream.clone().call())
+    };
+    cache.provide_credentials().await.unwrap();
+    for _ in 0..95 {
+        time.tick(Duration::from_secs(1)).await;
+        let_background_run().await;
+    }
+    assert_eq!(
+        upstream.calls(),
+        2,
+        "refreshed while the first value was still served"
+    );
+    let times = upstream.call_times.lock().unwrap().clone();
+    assert!(
+        seconds(times[1]) <= 85.5,
+        "at most 95 % of the 90 s service time: {}",
+        seconds(times[1])
+    );
+    assert!(cache.current().is_some());
+}
+
+#[tokio::test]
 async fn a_load_that_hangs_times_out() {
     let (time, sleep) = tick_advance_time_and_sleep();
     let cache = RefreshCache::builder()

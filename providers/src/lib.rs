@@ -25,6 +25,7 @@ pub mod ecs_ram_role;
 pub mod emulator;
 pub mod endpoint;
 pub mod http;
+pub mod nacos;
 pub mod oidc_role_arn;
 pub mod profile;
 mod profile_mode;

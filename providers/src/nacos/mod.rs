@@ -1,0 +1,17 @@
+//! Nacos authentication: username/password login tokens ([`login`]) and the server list they use.
+//!
+//! Environment names follow nacos-sdk-rust: `NACOS_CLIENT_SERVER_ADDRESS` (comma-separated servers),
+//! `NACOS_CLIENT_USERNAME`, `NACOS_CLIENT_PASSWORD`.
+
+pub mod login;
+pub mod server_list;
+
+pub use login::{NacosLogin, NacosToken};
+pub use server_list::ServerList;
+
+/// Comma-separated Nacos servers: `host[:port]` (port 8848 by default) or `http(s)://host[:port]`.
+pub const SERVER_ADDRESS: &str = "NACOS_CLIENT_SERVER_ADDRESS";
+/// Login user name; empty means no login.
+pub const USERNAME: &str = "NACOS_CLIENT_USERNAME";
+/// Login password.
+pub const PASSWORD: &str = "NACOS_CLIENT_PASSWORD";

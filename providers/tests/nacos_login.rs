@@ -1,0 +1,166 @@
+//! Nacos login against loopback servers that answer like Nacos 3 (v3 path), Nacos 2 (v3 → 404, v1), a
+//! refusing server and a dead one. The end-to-end tests against a real server are in `nacos_rnacos.rs`.
+
+mod support;
+
+use aws_smithy_async::test_util::tick_advance_sleep::tick_advance_time_and_sleep;
+use mse_auth_providers::nacos::NacosLogin;
+use mse_auth_providers::os::Env;
+use mse_auth_providers::{Context, ErrorKind};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use support::{closed_port, Canned};
+
+fn nacos3(method: &str, path: &str) -> (u16, String) {
+    assert_eq!(method, "POST");
+    assert!(
+        !path.contains("password"),
+        "the password must not be in the URL: {path}"
+    );
+    if path.starts_with("/nacos/v3/auth/user/login?username=nacos") {
+        (
+            200,
+            r#"{"accessToken":"token-v3","tokenTtl":18000,"globalAdmin":true,"username":"nacos"}"#
+                .into(),
+        )
+    } else {
+        (404, "not found".into())
+    }
+}
+
+fn nacos2(_: &str, path: &str) -> (u16, String) {
+    if path.starts_with("/nacos/v1/auth/users/login?username=nacos") {
+        (200, r#"{"accessToken":"token-v1","tokenTtl":18000}"#.into())
+    } else {
+        (404, "{\"status\":404}".into())
+    }
+}
+
+fn refusing(_: &str, _: &str) -> (u16, String) {
+    (403, "unknown user!".into())
+}
+
+static SHORT_LOGINS: AtomicUsize = AtomicUsize::new(0);
+
+fn short_ttl(_: &str, _: &str) -> (u16, String) {
+    let n = SHORT_LOGINS.fetch_add(1, Ordering::SeqCst) + 1;
+    (
+        200,
+        format!(r#"{{"accessToken":"short-{n}","tokenTtl":100}}"#),
+    )
+}
+
+fn login(servers: &str) -> NacosLogin {
+    NacosLogin::builder(servers)
+        .username("nacos")
+        .password("sentinel-password")
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn nacos3_login_uses_the_v3_path() {
+    let server = Canned::start(nacos3).await;
+    let token = login(&server.base_url()).token().await.unwrap().unwrap();
+    assert_eq!(token.access_token(), "token-v3");
+    assert_eq!(token.ttl(), Duration::from_secs(18000));
+}
+
+#[tokio::test]
+async fn older_servers_fall_back_to_the_v1_path() {
+    let server = Canned::start(nacos2).await;
+    let token = login(&server.base_url()).token().await.unwrap().unwrap();
+    assert_eq!(token.access_token(), "token-v1");
+}
+
+#[tokio::test]
+async fn servers_are_tried_in_order_and_a_dead_first_one_is_skipped() {
+    let server = Canned::start(nacos3).await;
+    let servers = format!("127.0.0.1:{},{}", closed_port(), server.base_url());
+    let token = login(&servers).token().await.unwrap().unwrap();
+    assert_eq!(token.server(), server.base_url());
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_a_clear_error_without_the_password() {
+    let server = Canned::start(refusing).await;
+    let err = login(&server.base_url()).token().await.unwrap_err();
+    assert_eq!((err.kind(), err.status()), (ErrorKind::Provider, Some(403)));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "nacos_login: HTTP 403: {}: login refused: wrong user name or password? (server said: unknown user!)",
+            server.base_url()
+        )
+    );
+    assert!(!format!("{err:?}").contains("sentinel-password"));
+}
+
+#[tokio::test]
+async fn every_server_failing_names_them_all() {
+    let server = Canned::start(refusing).await;
+    let dead = closed_port();
+    let servers = format!("{},127.0.0.1:{dead}", server.base_url());
+    let err = login(&servers).token().await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("127.0.0.1:{dead}: could not connect")),
+        "{text}"
+    );
+    assert!(text.contains("login refused"), "{text}");
+}
+
+#[tokio::test]
+async fn no_user_name_means_no_login() {
+    let l = NacosLogin::builder("127.0.0.1:1").build().unwrap();
+    assert!(l.token().await.unwrap().is_none());
+    assert!(l.relogin().await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_token_is_refreshed_before_its_ttl_and_relogin_is_rate_limited() {
+    let server = Canned::start(short_ttl).await;
+    let (time, sleep) = tick_advance_time_and_sleep();
+    let ctx = Context::default()
+        .with_env(Env::from_pairs([("X", "y")]))
+        .with_time_source(time.clone())
+        .with_sleep(sleep);
+    let l = NacosLogin::builder(server.base_url())
+        .username("nacos")
+        .password("p")
+        .context(ctx)
+        .build()
+        .unwrap();
+    let first = l.token().await.unwrap().unwrap();
+    let base = SHORT_LOGINS.load(Ordering::SeqCst);
+    // ttl 100 s: refreshed at 100 − U[6.67, 10) s, i.e. between 90 and 93.4 s, without a caller.
+    time.tick(Duration::from_secs(89)).await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(SHORT_LOGINS.load(Ordering::SeqCst), base);
+    for _ in 0..50 {
+        time.tick(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        if SHORT_LOGINS.load(Ordering::SeqCst) > base {
+            break;
+        }
+    }
+    assert_eq!(
+        SHORT_LOGINS.load(Ordering::SeqCst),
+        base + 1,
+        "refreshed before the TTL ended"
+    );
+    let second = l.current().unwrap();
+    assert_ne!(second.access_token(), first.access_token());
+    // A 403 right after a login does not log in again (once per 60 s) ...
+    let again = l.relogin().await.unwrap().unwrap();
+    assert_eq!(again.access_token(), second.access_token());
+    // ... but does once the last login is a minute old.
+    time.tick(Duration::from_secs(61)).await;
+    let before = SHORT_LOGINS.load(Ordering::SeqCst);
+    let fresh = l.relogin().await.unwrap().unwrap();
+    assert_eq!(SHORT_LOGINS.load(Ordering::SeqCst), before + 1);
+    assert_ne!(fresh.access_token(), second.access_token());
+    let skipped = l.relogin().await.unwrap().unwrap();
+    assert_eq!(skipped.access_token(), fresh.access_token());
+    assert_eq!(SHORT_LOGINS.load(Ordering::SeqCst), before + 1);
+}
