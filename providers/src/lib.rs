@@ -29,6 +29,7 @@ pub mod oidc_role_arn;
 pub mod profile;
 mod profile_mode;
 pub mod ram_role_arn;
+mod rpc;
 pub mod sts;
 
 pub use cli_profile::CliProfileProvider;

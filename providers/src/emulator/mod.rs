@@ -56,6 +56,7 @@ mod faults;
 mod imds;
 mod log;
 mod reply;
+mod rpc;
 mod server;
 mod state;
 mod sts;
