@@ -130,7 +130,7 @@ fn non_empty(value: Option<&str>) -> Option<&str> {
 }
 
 /// Region ids are lower-case letters, digits and dashes (`cn-hangzhou`, `ap-southeast-1`).
-fn check_region(provider: &'static str, region: &str, origin: &str) -> Result<()> {
+pub(crate) fn check_region(provider: &'static str, region: &str, origin: &str) -> Result<()> {
     let ok = region
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
