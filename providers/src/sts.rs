@@ -35,16 +35,13 @@
 //! ```
 
 use crate::endpoint::Endpoint;
-use crate::http::{HttpRequest, HttpResponse, Timeouts};
+use crate::http::HttpResponse;
 use mse_auth::os::Env;
-use mse_auth::sign::rpc_v1;
-use mse_auth::timestamp::{format_utc, parse_utc};
+use mse_auth::timestamp::parse_utc;
 use mse_auth::{vars, Credentials, CredentialsError, Result};
 use serde_json::Value;
 use std::borrow::Cow;
-use std::fmt;
 use std::time::{Duration, SystemTime};
-use zeroize::Zeroizing;
 
 /// The STS API version every call names.
 pub const API_VERSION: &str = "2015-04-01";
@@ -133,7 +130,7 @@ fn non_empty(value: Option<&str>) -> Option<&str> {
 }
 
 /// Region ids are lower-case letters, digits and dashes (`cn-hangzhou`, `ap-southeast-1`).
-fn check_region(provider: &'static str, region: &str, origin: &str) -> Result<()> {
+pub(crate) fn check_region(provider: &'static str, region: &str, origin: &str) -> Result<()> {
     let ok = region
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
@@ -224,102 +221,16 @@ pub(crate) fn required(
     })
 }
 
-/// A fresh `SignatureNonce`: 32 random hex characters.
-pub(crate) fn new_nonce() -> String {
-    format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
-}
-
-/// The parameters of one STS call, split the way they travel: `query` in the URL (nothing secret),
-/// `form` in the POST body.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Call {
-    pub(crate) action: &'static str,
-    pub(crate) query: Vec<(&'static str, String)>,
-    pub(crate) form: Vec<(&'static str, String)>,
-}
-
-impl fmt::Debug for Call {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Names only: values include tokens.
-        let names = |p: &[(&'static str, String)]| p.iter().map(|(k, _)| *k).collect::<Vec<_>>();
-        f.debug_struct("Call")
-            .field("action", &self.action)
-            .field("query", &names(&self.query))
-            .field("form", &names(&self.form))
-            .finish()
-    }
-}
+/// A fresh `SignatureNonce`.
+pub(crate) use crate::rpc::new_nonce;
+/// The parameters of one STS call (see [`rpc::Call`](crate::rpc::Call)).
+pub(crate) use crate::rpc::Call;
 
 impl Call {
-    /// A call of `action` with the unsigned common parameters, timestamped `now`.
+    /// An STS call of `action` (API version [`API_VERSION`]) with the unsigned common parameters,
+    /// timestamped `now`.
     pub(crate) fn new(action: &'static str, now: SystemTime) -> Self {
-        Self {
-            action,
-            query: vec![
-                ("Action", action.to_owned()),
-                ("Version", API_VERSION.to_owned()),
-                ("Format", "JSON".to_owned()),
-                ("Timestamp", format_utc(now)),
-            ],
-            form: Vec::new(),
-        }
-    }
-
-    /// Adds a body parameter.
-    pub(crate) fn form(mut self, key: &'static str, value: impl Into<String>) -> Self {
-        self.form.push((key, value.into()));
-        self
-    }
-
-    /// Adds a body parameter when `value` is set and not empty.
-    pub(crate) fn form_opt(self, key: &'static str, value: Option<&str>) -> Self {
-        match value.filter(|v| !v.is_empty()) {
-            Some(value) => self.form(key, value),
-            None => self,
-        }
-    }
-
-    /// Signs with `source` (RPC v1, method POST, over query and body): adds the signature parameters
-    /// to the query and the source's `SecurityToken` to the body. Returns the string that was signed,
-    /// to diagnose `SignatureDoesNotMatch`.
-    pub(crate) fn sign(&mut self, source: &Credentials, nonce: &str) -> Zeroizing<String> {
-        self.query.extend([
-            ("SignatureMethod", rpc_v1::SIGNATURE_METHOD.to_owned()),
-            ("SignatureVersion", rpc_v1::SIGNATURE_VERSION.to_owned()),
-            ("SignatureNonce", nonce.to_owned()),
-            ("AccessKeyId", source.access_key_id().to_owned()),
-        ]);
-        if let Some(token) = source.security_token() {
-            self.form.push(("SecurityToken", token.to_owned()));
-        }
-        let string_to_sign = Zeroizing::new(self.string_to_sign());
-        let signature = rpc_v1::sign_string_to_sign(&string_to_sign, source.access_key_secret());
-        self.query.push(("Signature", signature));
-        string_to_sign
-    }
-
-    /// The RPC v1 string to sign of every parameter but `Signature`.
-    fn string_to_sign(&self) -> String {
-        let params: Vec<(&str, &str)> = self
-            .query
-            .iter()
-            .chain(&self.form)
-            .filter(|(k, _)| *k != "Signature")
-            .map(|(k, v)| (*k, v.as_str()))
-            .collect();
-        rpc_v1::string_to_sign("POST", &params)
-    }
-
-    /// The POST to `<endpoint>/`.
-    pub(crate) fn into_request(self, endpoint: &Endpoint, timeouts: Timeouts) -> HttpRequest {
-        let mut url = endpoint.url("/");
-        url.query_pairs_mut()
-            .extend_pairs(self.query.iter().map(|(k, v)| (*k, v.as_str())));
-        HttpRequest::post_form(
-            url,
-            self.form.iter().map(|(k, v)| (*k, v.as_str())),
-            timeouts,
-        )
+        Self::for_api(API_VERSION, action, now)
     }
 }
 
@@ -390,65 +301,20 @@ pub(crate) fn parse_credentials(
         .build()
 }
 
-/// The marker after which STS quotes its string to sign in `SignatureDoesNotMatch` messages. That
-/// quote holds every parameter, the security token included, so it is never passed on.
-const SERVER_STRING_TO_SIGN: &str = "server string to sign is:";
-/// Longest upstream message passed on.
-const MAX_MESSAGE: usize = 300;
-
-/// The error of a non-2xx answer (spec §5.5): `Provider` with the upstream `Code`, `Message`,
-/// `RequestId` and the HTTP status; a body that is not the POP error JSON gives a short excerpt.
+/// The error of a non-2xx STS answer (spec §5.5); see [`rpc::upstream_error`](crate::rpc::upstream_error).
 pub(crate) fn upstream_error(
     provider: &'static str,
     action: &str,
     response: &HttpResponse,
     signed: Option<&str>,
 ) -> CredentialsError {
-    let json: Option<Value> = serde_json::from_slice(&response.body).ok();
-    let text = |key: &str| {
-        json.as_ref()
-            .and_then(|j| j.get(key))
-            .and_then(Value::as_str)
-            .filter(|v| !v.is_empty())
-    };
-    let Some(code) = text("Code") else {
-        let excerpt: String = response
-            .body_excerpt(120)
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
-        return CredentialsError::provider(
-            provider,
-            format!("{action} failed with an unexpected body: {excerpt}"),
-        )
-        .with_status(response.status);
-    };
-    let upstream = text("Message").unwrap_or("(no message)");
-    let (upstream, server_signed) = match upstream.split_once(SERVER_STRING_TO_SIGN) {
-        Some((before, after)) => (before.trim_end(), Some(after)),
-        None => (upstream, None),
-    };
-    let mut message = format!(
-        "{action} was refused: {}",
-        upstream.chars().take(MAX_MESSAGE).collect::<String>()
-    );
-    if code == "SignatureDoesNotMatch" && server_signed.is_some() && server_signed == signed {
-        message.push_str(
-            " (STS signed the same string as we did, so the source AccessKey secret is wrong)",
-        );
-    }
-    let err = CredentialsError::provider(provider, message)
-        .with_code(code)
-        .with_status(response.status);
-    match text("RequestId") {
-        Some(id) => err.with_request_id(id),
-        None => err,
-    }
+    crate::rpc::upstream_error(provider, "STS", action, response, signed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::Timeouts;
     use mse_auth::ErrorKind;
 
     const P: &str = "test_provider";

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::reply::Reply;
 use super::state::{format_utc, random_string, request_id};
-use super::{Endpoint, STS_HOST_ID};
+use super::{Endpoint, KMS_HOST_ID, STS_HOST_ID};
 
 /// A fault to inject with [`Emulator::inject_fault`](super::Emulator::inject_fault).
 ///
@@ -15,7 +15,8 @@ use super::{Endpoint, STS_HOST_ID};
 #[non_exhaustive]
 pub enum Fault {
     /// Answer with this HTTP status and a real-looking error JSON (`Code`, `Message`, `RequestId`).
-    /// A value that is not a valid status code becomes 500.
+    /// A value that is not a valid status code becomes 500. For KMS, 429 is `Rejected.Throttling` and
+    /// 503 `ServiceUnavailableTemporary`.
     Status(u16),
     /// Never answer: the connection stays open until the client gives up or the emulator is dropped
     /// (at most [`HANG_LIMIT`], then the connection is closed without a response).
@@ -27,7 +28,8 @@ pub enum Fault {
     /// Answer normally after this delay (capped at [`HANG_LIMIT`]).
     Delay(Duration),
     /// Answer 200 with JSON that lacks the credentials (`Credentials` for STS, `AccessKeyId` for the
-    /// metadata service and the credentials URI; an empty body for the IMDS token and role name).
+    /// metadata service and the credentials URI; an empty body for the IMDS token and role name;
+    /// only `RequestId` for KMS).
     MissingFields,
 }
 
@@ -37,6 +39,15 @@ pub const HANG_LIMIT: Duration = Duration::from_secs(120);
 /// The error JSON for [`Fault::Status`].
 pub(crate) fn status_reply(endpoint: Endpoint, status: u16) -> Reply {
     let (code, message) = match status {
+        // KMS names its recoverable refusals (spec §9.3).
+        429 if endpoint.is_kms() => (
+            "Rejected.Throttling",
+            "Request was denied due to user flow control.",
+        ),
+        503 if endpoint.is_kms() => (
+            "ServiceUnavailableTemporary",
+            "The service is temporarily unavailable.",
+        ),
         400 => ("InvalidParameter", "The specified parameter is not valid."),
         401 => ("Unauthorized", "The request is not authorized."),
         403 => (
@@ -57,6 +68,7 @@ pub(crate) fn status_reply(endpoint: Endpoint, status: u16) -> Reply {
     };
     let host = match endpoint {
         Endpoint::AssumeRole | Endpoint::AssumeRoleWithOidc => STS_HOST_ID,
+        e if e.is_kms() => KMS_HOST_ID,
         _ => "100.100.100.200",
     };
     Reply::pop_error(status, host, code, message)
@@ -94,5 +106,9 @@ pub(crate) fn missing_fields_reply(endpoint: Endpoint) -> Reply {
             }),
         ),
         Endpoint::ImdsToken | Endpoint::ImdsRole => Reply::text(200, ""),
+        Endpoint::KmsGetSecretValue
+        | Endpoint::KmsGenerateDataKey
+        | Endpoint::KmsEncrypt
+        | Endpoint::KmsDecrypt => Reply::json(200, &json!({ "RequestId": request_id() })),
     }
 }

@@ -1,4 +1,5 @@
-//! A local cloud on 127.0.0.1: STS, ECS instance metadata and a credentials URI (feature `emulator`).
+//! A local cloud on 127.0.0.1: STS, ECS instance metadata, a credentials URI and KMS (feature
+//! `emulator`).
 //!
 //! [`Emulator::start`] binds `127.0.0.1:0` (loopback only, a free port) and serves, on one port:
 //!
@@ -10,6 +11,8 @@
 //! | [`Endpoint::ImdsRole`] | `GET /latest/meta-data/ram/security-credentials/` | the role name ([`Emulator::set_imds_role`]) |
 //! | [`Endpoint::ImdsCredentials`] | `GET /latest/meta-data/ram/security-credentials/<role>` | the role's credentials, `Code: "Success"` |
 //! | [`Endpoint::CredentialsUri`] | `GET /credentials/<random token>` ([`Emulator::credentials_uri`]) | a credentials URI |
+//! | [`Endpoint::KmsGetSecretValue`] | `POST /`, `Action=GetSecretValue`, `Version=2016-01-20`, signed as for `AssumeRole` | KMS: secrets from [`Emulator::kms_put_ram_secret`] / [`Emulator::kms_put_secret`], rotated by [`Emulator::kms_rotate_secret`]; `Forbidden.ResourceNotFound` otherwise |
+//! | [`Endpoint::KmsGenerateDataKey`], [`Endpoint::KmsEncrypt`], [`Endpoint::KmsDecrypt`] | same, signed | KMS: master keys from [`Emulator::kms_create_key`]; blobs are real AES-256-GCM under the master key and carry the key id; `Encrypt` takes at most 6 KB; tampered or foreign blobs get 400 `InvalidParameter` |
 //!
 //! Every credential response issues a fresh STS credential (`STS.…` id, secret, token) that expires
 //! after [`Emulator::set_credential_lifetime`] (default: the requested `DurationSeconds` for STS,
@@ -54,8 +57,10 @@ use tokio::task::JoinHandle;
 mod credentials_uri;
 mod faults;
 mod imds;
+mod kms;
 mod log;
 mod reply;
+mod rpc;
 mod server;
 mod state;
 mod sts;
@@ -67,6 +72,8 @@ use state::State;
 
 /// `HostId` in STS error bodies.
 const STS_HOST_ID: &str = "sts.aliyuncs.com";
+/// `HostId` in KMS error bodies.
+const KMS_HOST_ID: &str = "kms.aliyuncs.com";
 
 /// The emulated endpoints, for [`Emulator::calls`] and [`Emulator::inject_fault`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -84,6 +91,27 @@ pub enum Endpoint {
     ImdsCredentials,
     /// The credentials URI, `GET /credentials/<token>`.
     CredentialsUri,
+    /// KMS `GetSecretValue`.
+    KmsGetSecretValue,
+    /// KMS `GenerateDataKey`.
+    KmsGenerateDataKey,
+    /// KMS `Encrypt`.
+    KmsEncrypt,
+    /// KMS `Decrypt`.
+    KmsDecrypt,
+}
+
+impl Endpoint {
+    /// `true` for the KMS actions.
+    pub fn is_kms(self) -> bool {
+        matches!(
+            self,
+            Endpoint::KmsGetSecretValue
+                | Endpoint::KmsGenerateDataKey
+                | Endpoint::KmsEncrypt
+                | Endpoint::KmsDecrypt
+        )
+    }
 }
 
 /// A credential the emulator handed out, so tests can compare it with what a provider returned.
@@ -173,6 +201,11 @@ impl Emulator {
         self.base_url()
     }
 
+    /// The KMS endpoint (requests go to `/`), a full URL: `http://127.0.0.1:<port>`.
+    pub fn kms_endpoint(&self) -> String {
+        self.base_url()
+    }
+
     /// The ECS metadata endpoint, in place of `http://100.100.100.200`.
     pub fn ecs_metadata_endpoint(&self) -> String {
         self.base_url()
@@ -215,6 +248,80 @@ impl Emulator {
         self.state.lock().imds_token_required = required;
     }
 
+    /// Stores a KMS secret of type `RAMCredentials` holding this AccessKey (version `v1`), with
+    /// `RotationInterval` and `NextRotationDate` as given and `LastRotationDate` now. The AccessKey
+    /// also becomes a long-term key the emulator accepts (as [`add_access_key`](Self::add_access_key)).
+    pub fn kms_put_ram_secret(
+        &self,
+        name: &str,
+        access_key_id: &str,
+        access_key_secret: &str,
+        rotation_interval: Duration,
+        next_rotation: SystemTime,
+    ) {
+        let secret = kms::ram_secret(
+            access_key_id,
+            access_key_secret,
+            rotation_interval,
+            next_rotation,
+            SystemTime::now(),
+        );
+        let mut state = self.state.lock();
+        state
+            .access_keys
+            .insert(access_key_id.to_owned(), access_key_secret.to_owned());
+        state.kms_secrets.insert(name.to_owned(), secret);
+    }
+
+    /// Stores a KMS secret with any `SecretType` and `SecretData`, no rotation (e.g. a `Generic`
+    /// secret, or RAM-credential data that lacks a field).
+    pub fn kms_put_secret(&self, name: &str, secret_type: &str, secret_data: &str) {
+        let now = SystemTime::now();
+        self.state.lock().kms_secrets.insert(
+            name.to_owned(),
+            state::KmsSecret {
+                secret_type: secret_type.to_owned(),
+                secret_data: secret_data.to_owned(),
+                version: 1,
+                created: now,
+                rotation_interval: None,
+                next_rotation: None,
+                last_rotation: None,
+            },
+        );
+    }
+
+    /// Rotates a RAM-credential secret now: a new AccessKey pair (also accepted from now on; the old
+    /// one stays accepted, as KMS keeps the previous version's key for a while), the next version,
+    /// `LastRotationDate` now and `NextRotationDate` one `RotationInterval` later. Returns the new
+    /// `(AccessKeyId, AccessKeySecret)`, or `None` when no such secret has a rotation interval.
+    pub fn kms_rotate_secret(&self, name: &str) -> Option<(String, String)> {
+        let now = SystemTime::now();
+        let id = format!("LTAI5t{}", state::random_string(18));
+        let secret = state::random_string(30);
+        let mut state = self.state.lock();
+        let entry = state.kms_secrets.get_mut(name)?;
+        let interval = entry.rotation_interval?;
+        entry.secret_data = kms::ram_secret_data(&id, &secret, now);
+        entry.version += 1;
+        entry.last_rotation = Some(now);
+        entry.next_rotation = Some(now + interval);
+        state.access_keys.insert(id.clone(), secret.clone());
+        Some((id, secret))
+    }
+
+    /// Creates a KMS master key (AES-256, random) named `key_id` (at most 255 bytes; longer ids are
+    /// ignored), replacing one of the same id.
+    pub fn kms_create_key(&self, key_id: &str) {
+        if key_id.is_empty() || key_id.len() > 255 {
+            return;
+        }
+        self.state
+            .lock()
+            .kms_keys
+            .insert(key_id.to_owned(), kms::new_key());
+    }
+
     /// How many requests reached `endpoint` (including faulty and rejected ones).
     pub fn calls(&self, endpoint: Endpoint) -> usize {
         self.state.lock().calls.get(&endpoint).copied().unwrap_or(0)
@@ -244,7 +351,8 @@ impl Emulator {
     }
 
     /// Requests whose URL (path or query, raw or percent-decoded) carried a secret the emulator knows:
-    /// an AccessKey secret, an issued secret or security token, or an OIDC token. Each entry names the
+    /// an AccessKey secret, an issued secret or security token, an OIDC token, or a KMS data key,
+    /// `Encrypt` plaintext (8 characters or more) or `CiphertextBlob`. Each entry names the
     /// request and what leaked, never the secret itself. Empty when every client kept secrets out of
     /// URLs.
     pub fn url_leaks(&self) -> Vec<String> {
@@ -270,6 +378,12 @@ impl Emulator {
             secrets.push(("an issued secret", &issued.access_key_secret));
             secrets.push(("an issued security token", &issued.security_token));
         }
+        secrets.extend(
+            state
+                .kms_sensitive
+                .iter()
+                .map(|(what, value)| (*what, value.as_str())),
+        );
         let mut leaks = Vec::new();
         for request in state.requests.iter() {
             let raw = &request.path_and_query;

@@ -19,7 +19,7 @@ use super::faults::{self, Fault, HANG_LIMIT};
 use super::log::LoggedRequest;
 use super::reply::Reply;
 use super::state::State;
-use super::{credentials_uri, imds, sts, Endpoint, STS_HOST_ID};
+use super::{credentials_uri, imds, kms, sts, Endpoint, STS_HOST_ID};
 
 /// Largest request body accepted (STS policies are at most a few KiB).
 const MAX_BODY: usize = 64 * 1024;
@@ -69,7 +69,7 @@ async fn serve_connection(stream: TcpStream, state: Arc<State>) {
 
 /// Where a request goes.
 enum Route {
-    Sts(Option<Endpoint>, Vec<(String, String)>),
+    Rpc(Option<Endpoint>, Vec<(String, String)>),
     ImdsToken,
     ImdsRole,
     ImdsCredentials(String),
@@ -80,7 +80,7 @@ enum Route {
 impl Route {
     fn endpoint(&self) -> Option<Endpoint> {
         match self {
-            Route::Sts(endpoint, _) => *endpoint,
+            Route::Rpc(endpoint, _) => *endpoint,
             Route::ImdsToken => Some(Endpoint::ImdsToken),
             Route::ImdsRole => Some(Endpoint::ImdsRole),
             Route::ImdsCredentials(_) => Some(Endpoint::ImdsCredentials),
@@ -115,9 +115,10 @@ fn route(path: &str, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> R
                 Some((_, action)) if action == "AssumeRoleWithOIDC" => {
                     Some(Endpoint::AssumeRoleWithOidc)
                 }
+                Some((_, action)) => kms::endpoint(action),
                 _ => None,
             };
-            Route::Sts(endpoint, params)
+            Route::Rpc(endpoint, params)
         }
         IMDS_TOKEN_PATH => Route::ImdsToken,
         _ => {
@@ -150,13 +151,14 @@ fn dispatch(state: &State, method: &Method, route: Route, headers: &HeaderMap) -
     let now = SystemTime::now();
     let token = header(headers, imds::TOKEN_HEADER);
     match route {
-        Route::Sts(endpoint, params) => {
+        Route::Rpc(endpoint, params) => {
             if method != Method::GET && method != Method::POST {
                 return method_not_allowed();
             }
             match endpoint {
                 Some(Endpoint::AssumeRole) => sts::assume_role(state, method.as_str(), &params, now),
-                Some(_) => sts::assume_role_with_oidc(state, &params, now),
+                Some(Endpoint::AssumeRoleWithOidc) => sts::assume_role_with_oidc(state, &params, now),
+                Some(kms) => kms::handle(state, method.as_str(), kms, &params, now),
                 None if params.iter().any(|(k, _)| k == "Action") => Reply::pop_error(
                     404,
                     STS_HOST_ID,

@@ -30,6 +30,26 @@ pub(crate) struct StsKey {
     pub(crate) expires: SystemTime,
 }
 
+/// A KMS secret (one current version).
+#[derive(Clone)]
+pub(crate) struct KmsSecret {
+    pub(crate) secret_type: String,
+    pub(crate) secret_data: String,
+    /// Version number, for `VersionId` (`v1`, `v2` …).
+    pub(crate) version: u32,
+    pub(crate) created: SystemTime,
+    pub(crate) rotation_interval: Option<Duration>,
+    pub(crate) next_rotation: Option<SystemTime>,
+    pub(crate) last_rotation: Option<SystemTime>,
+}
+
+/// A KMS master key: AES-256 material and its version id.
+#[derive(Clone)]
+pub(crate) struct KmsKey {
+    pub(crate) material: [u8; 32],
+    pub(crate) version_id: String,
+}
+
 /// The secret behind an AccessKeyId, as STS looks it up.
 pub(crate) enum KnownKey {
     LongTerm { secret: String },
@@ -47,6 +67,11 @@ pub(crate) struct Inner {
     pub(crate) imds_token_required: bool,
     pub(crate) imds_tokens: HashMap<String, SystemTime>,
     pub(crate) nonces: HashMap<String, SystemTime>,
+    pub(crate) kms_secrets: HashMap<String, KmsSecret>,
+    pub(crate) kms_keys: HashMap<String, KmsKey>,
+    /// KMS values that must never travel in a URL (data keys, plaintexts, blobs), for
+    /// [`super::Emulator::url_leaks`].
+    pub(crate) kms_sensitive: BoundedLog<(&'static str, String)>,
     pub(crate) calls: HashMap<Endpoint, usize>,
     pub(crate) faults: HashMap<Endpoint, VecDeque<(Fault, usize)>>,
     pub(crate) requests: BoundedLog<LoggedRequest>,
@@ -72,6 +97,9 @@ impl State {
                 imds_token_required: false,
                 imds_tokens: HashMap::new(),
                 nonces: HashMap::new(),
+                kms_secrets: HashMap::new(),
+                kms_keys: HashMap::new(),
+                kms_sensitive: BoundedLog::new(LOG_CAPACITY),
                 calls: HashMap::new(),
                 faults: HashMap::new(),
                 requests: BoundedLog::new(LOG_CAPACITY),

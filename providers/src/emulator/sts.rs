@@ -5,58 +5,37 @@
 
 use std::time::{Duration, SystemTime};
 
-use mse_auth::sign::rpc_v1;
 use serde_json::{json, Value};
 
 use super::reply::Reply;
-use super::state::{parse_utc, request_id, KnownKey, State};
+use super::rpc::{get, Params, Service};
+use super::state::{request_id, State};
 use super::{Endpoint, IssuedCredentials, STS_HOST_ID};
 
 /// The only API version the emulator speaks.
 const VERSION: &str = "2015-04-01";
-/// Accepted clock skew of `Timestamp`.
-const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 /// `DurationSeconds` bounds (the real upper bound is the role's MaxSessionDuration, at most 12 h).
 const MIN_DURATION: u64 = 900;
 const MAX_DURATION: u64 = 43_200;
 
-/// Request parameters, decoded, query first then form body.
-pub(crate) type Params = [(String, String)];
-
-fn get<'a>(params: &'a Params, key: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
+const STS: Service = Service {
+    host_id: STS_HOST_ID,
+};
 
 fn error(status: u16, code: &str, message: &str) -> Reply {
-    Reply::pop_error(status, STS_HOST_ID, code, message)
-}
-
-fn missing(name: &str) -> Reply {
-    error(
-        400,
-        "MissingParameter",
-        &format!(
-            "The input parameter \"{name}\" that is mandatory for processing this request is not supplied."
-        ),
-    )
+    STS.error(status, code, message)
 }
 
 fn invalid(name: &str) -> Reply {
-    error(
-        400,
-        "InvalidParameter",
-        &format!("The specified parameter \"{name}\" is not valid."),
-    )
+    STS.invalid(name)
+}
+
+fn missing(name: &str) -> Reply {
+    STS.missing(name)
 }
 
 fn required<'a>(params: &'a Params, name: &str) -> Result<&'a str, Reply> {
-    match get(params, name) {
-        Some(v) if !v.is_empty() => Ok(v),
-        _ => Err(missing(name)),
-    }
+    STS.required(params, name)
 }
 
 /// `acs:ram::<account id>:role/<role name>`.
@@ -160,103 +139,7 @@ fn try_assume_role(
     params: &Params,
     now: SystemTime,
 ) -> Result<Reply, Reply> {
-    // Common (signature) parameters first, as the real gateway does.
-    for name in [
-        "Format",
-        "Version",
-        "Timestamp",
-        "SignatureMethod",
-        "SignatureVersion",
-        "SignatureNonce",
-        "AccessKeyId",
-        "Signature",
-    ] {
-        required(params, name)?;
-    }
-    if get(params, "SignatureMethod") != Some(rpc_v1::SIGNATURE_METHOD) {
-        return Err(invalid("SignatureMethod"));
-    }
-    if get(params, "SignatureVersion") != Some(rpc_v1::SIGNATURE_VERSION) {
-        return Err(invalid("SignatureVersion"));
-    }
-    let timestamp = required(params, "Timestamp")?;
-    let Some(at) = parse_utc(timestamp) else {
-        return Err(error(
-            400,
-            "InvalidTimeStamp.Format",
-            "Specified time stamp or date value is not well formatted.",
-        ));
-    };
-    let skew = now
-        .duration_since(at)
-        .or_else(|_| at.duration_since(now))
-        .unwrap_or_default();
-    if skew > MAX_SKEW {
-        return Err(error(
-            400,
-            "InvalidTimeStamp.Expired",
-            "Specified time stamp or date value is expired.",
-        ));
-    }
-
-    let access_key_id = required(params, "AccessKeyId")?;
-    let token = get(params, "SecurityToken");
-    let secret = match state.known_key(access_key_id) {
-        None => {
-            return Err(error(
-                404,
-                "InvalidAccessKeyId.NotFound",
-                "Specified access key is not found.",
-            ))
-        }
-        Some(KnownKey::LongTerm { secret }) => {
-            if token.is_some_and(|t| !t.is_empty()) {
-                return Err(mismatched_token());
-            }
-            secret
-        }
-        Some(KnownKey::Sts(key)) => {
-            let Some(token) = token.filter(|t| !t.is_empty()) else {
-                return Err(missing("SecurityToken"));
-            };
-            if token != key.security_token {
-                return Err(mismatched_token());
-            }
-            if key.expires <= now {
-                return Err(error(
-                    400,
-                    "InvalidSecurityToken.Expired",
-                    "Specified SecurityToken is expired.",
-                ));
-            }
-            key.secret
-        }
-    };
-
-    let signed: Vec<(&str, &str)> = params
-        .iter()
-        .filter(|(k, _)| k != "Signature")
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let string_to_sign = rpc_v1::string_to_sign(method, &signed);
-    let expected = rpc_v1::sign_string_to_sign(&string_to_sign, &secret);
-    if get(params, "Signature") != Some(expected.as_str()) {
-        return Err(error(
-            400,
-            "SignatureDoesNotMatch",
-            &format!(
-                "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"
-            ),
-        ));
-    }
-    if !state.use_nonce(required(params, "SignatureNonce")?, now) {
-        return Err(error(
-            400,
-            "SignatureNonceUsed",
-            "Specified signature nonce was used already.",
-        ));
-    }
-
+    STS.verify_signed(state, method, params, now)?;
     if get(params, "Action") != Some("AssumeRole") {
         return Err(invalid("Action"));
     }
@@ -275,14 +158,6 @@ fn try_assume_role(
         now,
     );
     Ok(success(&issued, role_arn, session, false))
-}
-
-fn mismatched_token() -> Reply {
-    error(
-        403,
-        "InvalidSecurityToken.MismatchWithAccessKey",
-        "Specified SecurityToken mismatch with the AccessKey.",
-    )
 }
 
 /// Handles an anonymous `AssumeRoleWithOIDC`.
@@ -326,6 +201,7 @@ fn try_assume_role_with_oidc(
 mod tests {
     use super::*;
     use crate::emulator::state::{format_utc, random_string};
+    use mse_auth::sign::rpc_v1;
 
     fn nonce() -> String {
         random_string(32)
