@@ -32,6 +32,7 @@
 pub mod backoff;
 pub mod cache;
 pub mod chain;
+pub mod cipher;
 pub mod credentials;
 pub mod env;
 pub mod error;
