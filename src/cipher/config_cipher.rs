@@ -132,7 +132,10 @@ impl ConfigCipher {
         self.kms.as_ref().ok_or_else(|| {
             CipherError::new(
                 CipherErrorKind::NotConfigured,
-                format!("{scheme:?} configs need a KMS data key service, and none is configured"),
+                format!(
+                    "{}… configs need a KMS data key service, and none is configured",
+                    scheme.prefix()
+                ),
             )
         })
     }

@@ -557,3 +557,303 @@ impl fmt::Debug for LocalKey {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: [u8; 32] = [0x11; 32];
+    const AAD: ConfigAad<'static> = ConfigAad {
+        tenant: "prod",
+        group: "DEFAULT_GROUP",
+        data_id: "cipher-gcm-db.yaml",
+    };
+
+    fn kms_key() -> WrappedKey<'static> {
+        WrappedKey {
+            source: KeySource::Kms,
+            key_id: "alias/acs/mse",
+            wrapped: b"S01TQ2lwaGVydGV4dEJsb2I=",
+        }
+    }
+
+    fn blob_of(text: &str) -> Vec<u8> {
+        B64.decode(text.strip_prefix(TEXT_PREFIX).unwrap()).unwrap()
+    }
+
+    fn text_of(blob: &[u8]) -> String {
+        format!("{TEXT_PREFIX}{}", B64.encode(blob))
+    }
+
+    #[test]
+    fn layout_matches_the_documented_format() {
+        let text = seal(&KEY, &kms_key(), &AAD, "abc").unwrap();
+        let blob = blob_of(&text);
+        let id = b"alias/acs/mse";
+        let wrapped = b"S01TQ2lwaGVydGV4dEJsb2I=";
+        assert_eq!(blob[0], 1, "version");
+        assert_eq!(blob[1], 1, "key source KMS");
+        assert_eq!(usize::from(blob[2]), id.len());
+        assert_eq!(&blob[3..3 + id.len()], id);
+        let at = 3 + id.len();
+        assert_eq!(
+            usize::from(u16::from_be_bytes([blob[at], blob[at + 1]])),
+            wrapped.len()
+        );
+        assert_eq!(&blob[at + 2..at + 2 + wrapped.len()], wrapped);
+        let header_end = at + 2 + wrapped.len();
+        assert_eq!(blob.len(), header_end + NONCE_LEN + 3 + TAG_LEN);
+
+        // Reproduce the ciphertext from the documented AAD with the raw AEAD.
+        let nonce = &blob[header_end..header_end + NONCE_LEN];
+        let mut aad = b"mseauth:v1\0".to_vec();
+        aad.extend_from_slice(&blob[..header_end]);
+        for f in ["prod", "DEFAULT_GROUP", "cipher-gcm-db.yaml"] {
+            aad.extend_from_slice(&(f.len() as u32).to_be_bytes());
+            aad.extend_from_slice(f.as_bytes());
+        }
+        let plain = Aes256Gcm::new((&KEY).into())
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: &blob[header_end + NONCE_LEN..],
+                    aad: &aad,
+                },
+            )
+            .unwrap();
+        assert_eq!(plain, b"abc");
+    }
+
+    #[test]
+    fn round_trips_and_exposes_the_header() {
+        for content in ["", "x", "配置🔐", &"y".repeat(50 * 1024)] {
+            let text = seal(&KEY, &kms_key(), &AAD, content).unwrap();
+            let sealed = Sealed::parse(&text).unwrap();
+            assert_eq!(sealed.wrapped_key(), kms_key());
+            assert_eq!(sealed.open(&KEY, &AAD).unwrap(), content);
+        }
+    }
+
+    #[test]
+    fn every_seal_uses_a_fresh_nonce() {
+        let a = seal(&KEY, &kms_key(), &AAD, "same").unwrap();
+        let b = seal(&KEY, &kms_key(), &AAD, "same").unwrap();
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn default_namespace_and_group_spellings_are_the_same_config() {
+        let text = seal(
+            &KEY,
+            &kms_key(),
+            &ConfigAad::new("", "", "cipher-gcm-a"),
+            "v",
+        )
+        .unwrap();
+        let sealed = Sealed::parse(&text).unwrap();
+        let same = ConfigAad::new("public", "DEFAULT_GROUP", "cipher-gcm-a");
+        assert_eq!(sealed.open(&KEY, &same).unwrap(), "v");
+    }
+
+    #[test]
+    fn aad_fields_cannot_be_shifted_into_each_other() {
+        let text = seal(
+            &KEY,
+            &kms_key(),
+            &ConfigAad::new("ab", "c", "cipher-gcm-x"),
+            "v",
+        )
+        .unwrap();
+        let sealed = Sealed::parse(&text).unwrap();
+        let shifted = ConfigAad::new("a", "bc", "cipher-gcm-x");
+        let err = sealed.open(&KEY, &shifted).unwrap_err();
+        assert_eq!(err.kind(), CipherErrorKind::AuthenticationFailed);
+    }
+
+    #[test]
+    fn wrong_key_fails_authentication() {
+        let text = seal(&KEY, &kms_key(), &AAD, "secret-value").unwrap();
+        let err = Sealed::parse(&text)
+            .unwrap()
+            .open(&[0x12; 32], &AAD)
+            .unwrap_err();
+        assert_eq!(err.kind(), CipherErrorKind::AuthenticationFailed);
+        assert_eq!(
+            err.to_string(),
+            "authentication failed: the ciphertext was tampered with, the key is wrong, \
+             or it belongs to another config (tenant, group or dataId)"
+        );
+        assert!(!err.to_string().contains("secret-value"));
+    }
+
+    #[test]
+    fn bad_texts_give_clear_errors() {
+        let cases: [(&str, CipherErrorKind, &str); 5] = [
+            (
+                "password: s3cret",
+                CipherErrorKind::InvalidEncoding,
+                "not an mseauth ciphertext: a cipher-gcm- config must start with `mseauth:v1:` \
+                 (was it written by another client, or stored in clear?)",
+            ),
+            (
+                "mseauth:v2:AAAA",
+                CipherErrorKind::UnsupportedVersion,
+                "unknown mseauth ciphertext version: this library reads mseauth:v1",
+            ),
+            (
+                "mseauth:v1:***",
+                CipherErrorKind::InvalidEncoding,
+                "the mseauth:v1 ciphertext is not valid Base64",
+            ),
+            (
+                "mseauth:v1:",
+                CipherErrorKind::Truncated,
+                "the mseauth:v1 ciphertext is truncated",
+            ),
+            (
+                "mseauth:v1:AgE=",
+                CipherErrorKind::UnsupportedVersion,
+                "unknown mseauth ciphertext format version 2: this library reads 1",
+            ),
+        ];
+        for (text, kind, message) in cases {
+            let err = Sealed::parse(text).unwrap_err();
+            assert_eq!(err.kind(), kind, "{text}");
+            assert_eq!(err.to_string(), message, "{text}");
+        }
+        let err = Sealed::parse(&text_of(&[1, 9, 1, b'k'])).unwrap_err();
+        assert_eq!(err.kind(), CipherErrorKind::UnsupportedVersion);
+        assert_eq!(
+            err.to_string(),
+            "unknown key source 9 in the mseauth:v1 header"
+        );
+        let err = Sealed::parse(&text_of(&[1, 1, 0, 0])).unwrap_err();
+        assert_eq!(err.kind(), CipherErrorKind::InvalidEncoding);
+        assert_eq!(
+            err.to_string(),
+            "the mseauth:v1 header is malformed: empty key id"
+        );
+        let err = Sealed::parse(&text_of(&[1, 1, 1, b'k', 0, 0])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the mseauth:v1 header is malformed: empty wrapped data key"
+        );
+        let mut blob = vec![1, 1, 1, 0xff, 0, 1, 7];
+        blob.extend_from_slice(&[0; NONCE_LEN + TAG_LEN]);
+        let err = Sealed::parse(&text_of(&blob)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the mseauth:v1 header is malformed: the key id is not UTF-8"
+        );
+    }
+
+    #[test]
+    fn every_truncation_is_refused() {
+        let text = seal(&KEY, &kms_key(), &AAD, "truncate me").unwrap();
+        let blob = blob_of(&text);
+        for len in 0..blob.len() {
+            let err = match Sealed::parse(&text_of(&blob[..len])) {
+                Err(err) => err,
+                Ok(sealed) => sealed.open(&KEY, &AAD).unwrap_err(),
+            };
+            assert!(
+                matches!(
+                    err.kind(),
+                    CipherErrorKind::Truncated | CipherErrorKind::AuthenticationFailed
+                ),
+                "{len}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn seal_refuses_unusable_key_ids_and_wrapped_keys() {
+        let long = "k".repeat(256);
+        let mut key = kms_key();
+        key.key_id = &long;
+        let err = seal(&KEY, &key, &AAD, "v").unwrap_err();
+        assert_eq!(err.kind(), CipherErrorKind::InvalidInput);
+        assert_eq!(
+            err.to_string(),
+            "the key id is 256 bytes long; it must be 1 to 255"
+        );
+        let mut key = kms_key();
+        key.wrapped = b"";
+        let err = seal(&KEY, &key, &AAD, "v").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the wrapped data key is 0 bytes long; it must be 1 to 65535"
+        );
+    }
+
+    #[test]
+    fn local_key_wraps_seals_and_checks_its_name() {
+        let master = LocalKey::new("ops", &[3; 32]).unwrap();
+        let text = master.seal(&AAD, "配置🔐").unwrap();
+        assert_eq!(master.open(&text, &AAD).unwrap(), "配置🔐");
+        let sealed = Sealed::parse(&text).unwrap();
+        assert_eq!(sealed.wrapped_key().source, KeySource::Local);
+        assert_eq!(sealed.wrapped_key().wrapped.len(), LOCAL_WRAPPED_LEN);
+
+        let other_name = LocalKey::new("dev", &[3; 32]).unwrap();
+        let err = other_name.open(&text, &AAD).unwrap_err();
+        assert_eq!(err.kind(), CipherErrorKind::NotConfigured);
+        assert_eq!(
+            err.to_string(),
+            "the data key was wrapped with local key \"ops\", but this cipher has \"dev\""
+        );
+
+        let same_name_other_key = LocalKey::new("ops", &[4; 32]).unwrap();
+        let err = same_name_other_key.open(&text, &AAD).unwrap_err();
+        assert_eq!(err.kind(), CipherErrorKind::AuthenticationFailed);
+        assert_eq!(
+            err.to_string(),
+            "the data key does not unwrap with local key \"ops\": a different key under the same \
+             name, or a tampered ciphertext"
+        );
+
+        let kms_text = seal(&KEY, &kms_key(), &AAD, "v").unwrap();
+        let err = master.open(&kms_text, &AAD).unwrap_err();
+        assert_eq!(err.kind(), CipherErrorKind::NotConfigured);
+        assert_eq!(
+            err.to_string(),
+            "the data key of this ciphertext is wrapped by KMS, not by a local key"
+        );
+
+        let err = master.unwrap(&[0; 10]).unwrap_err();
+        assert_eq!(err.kind(), CipherErrorKind::Truncated);
+        assert_eq!(
+            err.to_string(),
+            "the locally wrapped data key is 10 bytes long; expected 60"
+        );
+    }
+
+    #[test]
+    fn local_key_construction_is_checked_and_debug_hides_the_key() {
+        let err = LocalKey::new("ops", &[0; 16]).unwrap_err();
+        assert_eq!(err.kind(), CipherErrorKind::InvalidKeyLength);
+        assert_eq!(
+            err.to_string(),
+            "the local master key is 16 bytes long; expected 32"
+        );
+        let err = LocalKey::new("", &[0; 32]).unwrap_err();
+        assert_eq!(err.kind(), CipherErrorKind::InvalidInput);
+        assert_eq!(
+            err.to_string(),
+            "the local key name is 0 bytes long; it must be 1 to 255"
+        );
+        let key = LocalKey::generate("ops").unwrap();
+        let again = LocalKey::from_base64("ops", &key.expose_base64()).unwrap();
+        let text = key.seal(&AAD, "v").unwrap();
+        assert_eq!(again.open(&text, &AAD).unwrap(), "v");
+        let debug = format!("{key:?}");
+        assert_eq!(debug, "LocalKey { name: \"ops\", .. }");
+        assert!(!debug.contains(key.expose_base64().as_str()));
+
+        let sealed = Sealed::parse(&text).unwrap();
+        assert_eq!(
+            format!("{sealed:?}"),
+            "Sealed { source: Local, key_id: \"ops\", wrapped_len: 60, ciphertext_len: 17 }"
+        );
+    }
+}

@@ -133,6 +133,18 @@ impl Scheme {
         }
     }
 
+    /// The dataId prefix that selects this scheme (`cipher-` for direct KMS, `""` for none).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Scheme::KmsAes128 => KMS_AES_128_PREFIX,
+            Scheme::KmsAes256 => KMS_AES_256_PREFIX,
+            Scheme::KmsDirect => CIPHER_PREFIX,
+            Scheme::NacosAes => NACOS_AES_PREFIX,
+            Scheme::Gcm => gcm::DATA_ID_PREFIX,
+            Scheme::None => "",
+        }
+    }
+
     /// `true` unless [`Scheme::None`].
     pub fn is_encrypted(self) -> bool {
         self != Scheme::None
@@ -245,6 +257,8 @@ mod tests {
         for (data_id, scheme) in cases {
             assert_eq!(Scheme::for_data_id(data_id), scheme, "{data_id}");
         }
+        assert_eq!(Scheme::Gcm.prefix(), "cipher-gcm-");
+        assert_eq!(Scheme::KmsDirect.prefix(), "cipher-");
         assert!(Scheme::KmsDirect.needs_kms());
         assert!(!Scheme::Gcm.needs_kms());
         assert!(!Scheme::None.is_encrypted());
