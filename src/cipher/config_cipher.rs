@@ -365,3 +365,34 @@ impl fmt::Debug for ConfigCipher {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+
+    /// Filters such as nacos-sdk's `ConfigFilter` need `Send` futures and a shareable cipher.
+    #[test]
+    fn cipher_is_shareable_and_its_futures_are_send() {
+        assert_send_sync::<ConfigCipher>();
+        let cipher = ConfigCipher::builder().build();
+        assert_send(&cipher.encrypt("", "", "cipher-gcm-x", "v"));
+        assert_send(&cipher.decrypt("", "", "cipher-gcm-x", "v", ""));
+    }
+
+    #[test]
+    fn debug_names_the_settings_only() {
+        let cipher = ConfigCipher::builder()
+            .local_key(LocalKey::new("ops", &[0x41; 32]).unwrap())
+            .cache_max_entries(10)
+            .cache_ttl(Duration::from_secs(60))
+            .build();
+        assert_eq!(
+            format!("{cipher:?}"),
+            "ConfigCipher { data_key_service: None, local_key: Some(LocalKey { name: \"ops\", .. }), \
+             cache_max_entries: 10, cache_ttl: 60s }"
+        );
+    }
+}

@@ -73,7 +73,7 @@
 //! ```
 
 use super::{utf8, CipherError, CipherErrorKind, B64};
-use aes_gcm::aead::{rand_core::RngCore, Aead, AeadCore, KeyInit, OsRng, Payload};
+use aes_gcm::aead::{rand_core::RngCore, Aead, AeadCore, AeadInPlace, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
 use std::fmt;
@@ -222,22 +222,19 @@ pub fn seal(
 
     let aad_bytes = content_aad(&blob, aad);
     let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-    let ciphertext = Aes256Gcm::new(data_key.into())
-        .encrypt(
-            &nonce,
-            Payload {
-                msg: content.as_bytes(),
-                aad: &aad_bytes,
-            },
-        )
+    blob.extend_from_slice(&nonce);
+    // Encrypt in place in the output buffer: no intermediate copy of the content.
+    let start = blob.len();
+    blob.extend_from_slice(content.as_bytes());
+    let tag = Aes256Gcm::new(data_key.into())
+        .encrypt_in_place_detached(&nonce, &aad_bytes, &mut blob[start..])
         .map_err(|_| {
             CipherError::new(
                 CipherErrorKind::TooLarge,
                 "the content is too large for AES-GCM",
             )
         })?;
-    blob.extend_from_slice(&nonce);
-    blob.extend_from_slice(&ciphertext);
+    blob.extend_from_slice(&tag);
 
     let mut text = String::with_capacity(TEXT_PREFIX.len() + blob.len().div_ceil(3) * 4);
     text.push_str(TEXT_PREFIX);

@@ -90,6 +90,7 @@ pub const KMS_DIRECT_MAX_BYTES: usize = 6 * 1024;
 
 /// How a config is encrypted, decided by its dataId.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Scheme {
     /// `cipher-kms-aes-128-`: MSE envelope, AES-128-ECB under a KMS data key.
     KmsAes128,
