@@ -7,6 +7,7 @@
 //! This is the core crate: no HTTP client, no sockets. The network providers (RAM role ARN, OIDC, ECS
 //! RAM role, credentials URI, KMS, Nacos login), profile files and the default chain live in
 //! `mse-auth-providers`, which re-exports everything here.
+//! [`cipher`]: config encryption (the MSE KMS schemes, nacos-plugin AES, our authenticated AES-256-GCM).
 //!
 //! ## The secrecy promise
 //! Secrets, security tokens, signatures and passwords never appear in `Debug` or `Display` output, in
@@ -32,6 +33,7 @@
 pub mod backoff;
 pub mod cache;
 pub mod chain;
+pub mod cipher;
 pub mod credentials;
 pub mod env;
 pub mod error;
