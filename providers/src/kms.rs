@@ -74,32 +74,7 @@ pub const RECOVERABLE_CODES: [&str; 3] = [
     "InternalFailure",
 ];
 
-/// The length of a data key: `KeySpec` of `GenerateDataKey`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum KeySpec {
-    /// 16 bytes (`cipher-kms-aes-128-`).
-    Aes128,
-    /// 32 bytes (`cipher-kms-aes-256-`).
-    Aes256,
-}
-
-impl KeySpec {
-    /// The wire value: `AES_128` or `AES_256`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeySpec::Aes128 => "AES_128",
-            KeySpec::Aes256 => "AES_256",
-        }
-    }
-
-    /// The key length in bytes.
-    pub fn key_len(self) -> usize {
-        match self {
-            KeySpec::Aes128 => 16,
-            KeySpec::Aes256 => 32,
-        }
-    }
-}
+pub use mse_auth::cipher::KeySpec;
 
 /// When to try a call again. See the [module docs](self#retries-spec-93).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -26,6 +26,7 @@ pub mod emulator;
 pub mod endpoint;
 pub mod http;
 pub mod kms;
+pub mod kms_data_keys;
 pub mod kms_rotating;
 pub mod nacos;
 pub mod oidc_role_arn;

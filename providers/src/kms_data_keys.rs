@@ -1,0 +1,120 @@
+//! KMS as the data-key service of the config ciphers: [`KmsDataKeys`] implements
+//! [`DataKeyService`](mse_auth::cipher::DataKeyService) on a [`KmsClient`] and a key id, so
+//! [`ConfigCipher`](mse_auth::cipher::ConfigCipher) can encrypt and decrypt `cipher-kms-aes-128-`,
+//! `cipher-kms-aes-256-`, plain `cipher-` (direct KMS) and `cipher-gcm-` configs.
+//!
+//! The key id defaults to `alias/acs/mse`, the key MSE uses on the shared KMS gateway (spec §C.2).
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use mse_auth_providers::cipher::ConfigCipher;
+//! use mse_auth_providers::kms::KmsClient;
+//! use mse_auth_providers::kms_data_keys::KmsDataKeys;
+//! use mse_auth_providers::DefaultChain;
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let kms = KmsClient::builder().region("cn-hangzhou").credentials(DefaultChain::builder().build()).build()?;
+//! let cipher = ConfigCipher::builder()
+//!     .data_key_service(Arc::new(KmsDataKeys::new(kms).key_id("alias/my-config-key")))
+//!     .build();
+//! let sealed = cipher.encrypt("", "DEFAULT_GROUP", "cipher-kms-aes-256-db.yaml", "password: s3cret").await?;
+//! let plain = cipher
+//!     .decrypt("", "DEFAULT_GROUP", "cipher-kms-aes-256-db.yaml", &sealed.content, &sealed.encrypted_data_key)
+//!     .await?;
+//! assert_eq!(plain, "password: s3cret");
+//! # Ok(()) }
+//! ```
+
+use crate::kms::KmsClient;
+use mse_auth::cipher::{BoxFuture, CipherError, DataKey, DataKeyService, KeySpec};
+use mse_auth::CredentialsError;
+use std::fmt;
+use zeroize::Zeroizing;
+
+/// The KMS key MSE uses by default on the shared gateway.
+pub const DEFAULT_KEY_ID: &str = "alias/acs/mse";
+
+/// A [`KmsClient`] and the key it encrypts with.
+pub struct KmsDataKeys {
+    client: KmsClient,
+    key_id: String,
+}
+
+impl fmt::Debug for KmsDataKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KmsDataKeys")
+            .field("client", &self.client)
+            .field("key_id", &self.key_id)
+            .finish()
+    }
+}
+
+impl KmsDataKeys {
+    /// Data keys from `client` under [`DEFAULT_KEY_ID`].
+    pub fn new(client: KmsClient) -> Self {
+        Self {
+            client,
+            key_id: DEFAULT_KEY_ID.to_string(),
+        }
+    }
+
+    /// The key id, alias or ARN to encrypt with.
+    pub fn key_id(mut self, key_id: impl Into<String>) -> Self {
+        self.key_id = key_id.into();
+        self
+    }
+}
+
+/// A KMS failure as a cipher error, keeping the upstream code and request id.
+fn cipher_error(err: CredentialsError) -> CipherError {
+    let mut out = CipherError::kms(err.to_string());
+    if let Some(code) = err.code() {
+        out = out.with_code(code);
+    }
+    if let Some(id) = err.request_id() {
+        out = out.with_request_id(id);
+    }
+    out.with_source(err)
+}
+
+impl DataKeyService for KmsDataKeys {
+    fn generate_data_key(&self, key_spec: KeySpec) -> BoxFuture<'_, Result<DataKey, CipherError>> {
+        Box::pin(async move {
+            let key = self
+                .client
+                .generate_data_key(&self.key_id, key_spec)
+                .await
+                .map_err(cipher_error)?;
+            Ok(DataKey {
+                plaintext: Zeroizing::new(key.plaintext().to_vec()),
+                ciphertext_blob: key.ciphertext_blob().to_string(),
+            })
+        })
+    }
+
+    fn decrypt(
+        &self,
+        ciphertext_blob: &str,
+    ) -> BoxFuture<'_, Result<Zeroizing<String>, CipherError>> {
+        let blob = ciphertext_blob.to_string();
+        Box::pin(async move {
+            let plain = self.client.decrypt(&blob).await.map_err(cipher_error)?;
+            Ok(Zeroizing::new(plain.plaintext().to_string()))
+        })
+    }
+
+    fn encrypt(&self, plaintext: &str) -> BoxFuture<'_, Result<String, CipherError>> {
+        let text = Zeroizing::new(plaintext.to_string());
+        Box::pin(async move {
+            let sealed = self
+                .client
+                .encrypt(&self.key_id, &text)
+                .await
+                .map_err(cipher_error)?;
+            Ok(sealed.ciphertext_blob().to_string())
+        })
+    }
+
+    fn key_id(&self) -> &str {
+        &self.key_id
+    }
+}
