@@ -1,7 +1,6 @@
 //! Nacos login end to end against a real Nacos-compatible server, rnacos 0.8.8 (see
 //! `support/rnacos.rs`): auth on, loopback only.
 
-#[allow(dead_code)]
 mod support;
 
 use mse_auth_providers::nacos::NacosLogin;
@@ -21,9 +20,16 @@ fn login(servers: &str, password: &str) -> NacosLogin {
 #[tokio::test]
 async fn login_token_reads_configs_that_are_refused_without_it() {
     let server = Rnacos::start(3600);
-    let token = login(&server.base_url(), ADMIN.1).token().await.unwrap().unwrap();
+    let token = login(&server.base_url(), ADMIN.1)
+        .token()
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(token.ttl(), Duration::from_secs(3600));
-    assert_eq!(server.publish(token.access_token(), "app.yaml", "DEFAULT_GROUP", "k: v"), 200);
+    assert_eq!(
+        server.publish(token.access_token(), "app.yaml", "DEFAULT_GROUP", "k: v"),
+        200
+    );
     let (status, body) = server.read(Some(token.access_token()), "app.yaml", "DEFAULT_GROUP");
     assert_eq!((status, body.as_str()), (200, "k: v"));
     let (status, _) = server.read(None, "app.yaml", "DEFAULT_GROUP");
@@ -39,7 +45,10 @@ async fn a_wrong_password_is_a_clear_error_without_the_password() {
         .unwrap_err();
     assert_eq!((err.kind(), err.status()), (ErrorKind::Provider, Some(403)));
     let text = format!("{err} {err:?}");
-    assert!(text.contains("login refused: wrong user name or password?"), "{text}");
+    assert!(
+        text.contains("login refused: wrong user name or password?"),
+        "{text}"
+    );
     assert!(!text.contains("sentinel-wrong-password"), "{text}");
 }
 
@@ -71,8 +80,14 @@ async fn the_token_is_refreshed_before_its_ttl_ends() {
         }
     }
     let (second, at) = refreshed.expect("a new token within 9 s");
-    assert!(at < Duration::from_secs(6), "refreshed before the TTL ended: {at:?}");
-    assert!(at >= Duration::from_secs(5), "not earlier than ttl − ttl/10: {at:?}");
+    assert!(
+        at < Duration::from_secs(6),
+        "refreshed before the TTL ended: {at:?}"
+    );
+    assert!(
+        at >= Duration::from_secs(5),
+        "not earlier than ttl − ttl/10: {at:?}"
+    );
     let (status, _) = server.read(Some(second.access_token()), "x", "DEFAULT_GROUP");
     assert_ne!(status, 403, "the refreshed token works");
 }

@@ -120,7 +120,10 @@ impl Rnacos {
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        Err(format!("no admin login within {budget:?}: {}", self.log_tail()))
+        Err(format!(
+            "no admin login within {budget:?}: {}",
+            self.log_tail()
+        ))
     }
 
     /// `http://127.0.0.1:<http port>`.
@@ -141,7 +144,12 @@ impl Rnacos {
 
     /// Publishes a config over the open API with `token`; returns the HTTP status.
     pub fn publish(&self, token: &str, data_id: &str, group: &str, content: &str) -> u16 {
-        let body = form(&[("dataId", data_id), ("group", group), ("content", content), ("accessToken", token)]);
+        let body = form(&[
+            ("dataId", data_id),
+            ("group", group),
+            ("content", content),
+            ("accessToken", token),
+        ]);
         http(self.http_port, "POST", "/nacos/v1/cs/configs", &body).map_or(0, |(s, _)| s)
     }
 
@@ -185,7 +193,9 @@ fn form(pairs: &[(&str, &str)]) -> String {
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -206,19 +216,27 @@ fn http(port: u16, method: &str, path: &str, form_body: &str) -> Option<(u16, St
     stream.read_to_end(&mut raw).ok()?;
     let text = String::from_utf8_lossy(&raw).to_string();
     let status = text.split(' ').nth(1)?.parse().ok()?;
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     Some((status, dechunk(&text, body)))
 }
 
 /// Undoes `Transfer-Encoding: chunked` when the server used it.
 fn dechunk(head: &str, body: String) -> String {
-    if !head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    if !head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         return body;
     }
     let mut out = String::new();
     let mut rest = body.as_str();
     while let Some((size, tail)) = rest.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
         if n == 0 || tail.len() < n {
             break;
         }
