@@ -31,6 +31,8 @@ pub mod profile;
 mod profile_mode;
 pub mod ram_role_arn;
 pub mod sts;
+#[cfg(feature = "emulator")]
+pub mod tour;
 
 pub use cli_profile::CliProfileProvider;
 pub use context::Context;

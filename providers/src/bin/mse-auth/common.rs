@@ -90,6 +90,29 @@ pub fn print_rows(rows: &[(&str, String)]) {
     }
 }
 
+/// Prints `header` and `rows` as left-aligned columns (the last column is not padded).
+pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut out = String::new();
+        for (cell, w) in cells.zip(&widths) {
+            let pad = w.saturating_sub(cell.chars().count());
+            out.push_str(cell);
+            out.push_str(&" ".repeat(pad + 2));
+        }
+        println!("{}", out.trim_end());
+    };
+    line(&mut header.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+}
+
 /// Hides a token: its first characters (at most 4, and only when it is long) and its length.
 pub fn mask_token(token: &str) -> String {
     let len = token.chars().count();

@@ -1,6 +1,6 @@
 //! `mse-auth explain`: ask every provider of the default chain, one by one, and show what each did.
 
-use crate::common::{kind, time_left, CliResult, Globals, OutputFormat};
+use crate::common::{kind, print_table, time_left, CliResult, Globals, OutputFormat};
 use mse_auth_providers::os::Env;
 use mse_auth_providers::timestamp::format_utc;
 use mse_auth_providers::{vars, CredentialsProvider, ErrorKind};
@@ -149,13 +149,12 @@ pub async fn run(globals: &Globals, args: Args) -> CliResult {
             println!("{value:#}");
         }
         OutputFormat::Table => {
-            let header = ["#", "provider", "reads", "configured", "result", "detail"];
-            let cells: Vec<[String; 6]> = rows
+            let cells: Vec<Vec<String>> = rows
                 .iter()
                 .enumerate()
                 .map(|(i, r)| {
                     let mark = if Some(i) == chosen { "*" } else { "" };
-                    [
+                    vec![
                         format!("{}{mark}", i + 1),
                         r.name.to_string(),
                         r.reads.clone(),
@@ -165,27 +164,10 @@ pub async fn run(globals: &Globals, args: Args) -> CliResult {
                     ]
                 })
                 .collect();
-            let mut widths = header.map(str::len);
-            for row in &cells {
-                for (w, cell) in widths.iter_mut().zip(row) {
-                    *w = (*w).max(cell.chars().count());
-                }
-            }
-            let line = |cells: &[String]| {
-                let mut out = String::new();
-                for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-                    if i + 1 == cells.len() {
-                        out.push_str(cell);
-                    } else {
-                        out.push_str(&format!("{cell:<w$}  "));
-                    }
-                }
-                println!("{}", out.trim_end());
-            };
-            line(&header.map(String::from));
-            for row in &cells {
-                line(row);
-            }
+            print_table(
+                &["#", "provider", "reads", "configured", "result", "detail"],
+                &cells,
+            );
             println!();
             println!("{verdict}");
         }

@@ -13,6 +13,7 @@ mod emulator;
 mod explain;
 mod nacos;
 mod serve;
+mod tour;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -28,7 +29,8 @@ use std::process::ExitCode;
   mse-auth explain                 # what each provider of the default chain did
   eval \"$(mse-auth credentials --format env)\"   # export them into a shell
   mse-auth serve --port 8090       # a credentials URI for other SDKs
-  mse-auth emulator                # a local cloud for tests")]
+  mse-auth emulator                # a local cloud for tests
+  mse-auth tour                    # every auth mode on an in-process local cloud")]
 struct Cli {
     #[command(flatten)]
     globals: common::Globals,
@@ -43,6 +45,7 @@ enum Command {
     Nacos(nacos::Args),
     Serve(serve::Args),
     Emulator(emulator::Args),
+    Tour(tour::Args),
 }
 
 #[tokio::main]
@@ -55,6 +58,7 @@ async fn main() -> ExitCode {
         Command::Nacos(args) => nacos::run(&cli.globals, args).await,
         Command::Serve(args) => serve::run(&cli.globals, args).await,
         Command::Emulator(args) => emulator::run(&cli.globals, args).await,
+        Command::Tour(args) => tour::run(&cli.globals, args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
