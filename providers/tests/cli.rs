@@ -212,10 +212,10 @@ impl ChildGuard {
         }
     }
 
-    /// Sends SIGINT (Ctrl-C).
-    fn interrupt(&self) {
+    /// Sends `signal` (`INT` for Ctrl-C, `TERM`).
+    fn signal(&self, signal: &str) {
         let status = Command::new("kill")
-            .args(["-INT", &self.0.id().to_string()])
+            .args([&format!("-{signal}"), &self.0.id().to_string()])
             .status()
             .expect("run kill");
         assert!(status.success());
@@ -271,9 +271,14 @@ impl Running {
             .expect("a line on stdout within 20 s")
     }
 
-    /// Interrupts the child and returns its exit code and stderr.
-    fn stop(mut self) -> (i32, String) {
-        self.child.interrupt();
+    /// Interrupts the child (Ctrl-C) and returns its exit code and stderr.
+    fn stop(self) -> (i32, String) {
+        self.stop_with("INT")
+    }
+
+    /// Sends `signal` and returns the child's exit code and stderr.
+    fn stop_with(mut self, signal: &str) -> (i32, String) {
+        self.child.signal(signal);
         let code = self.child.wait_within(Duration::from_secs(10));
         (code, self.stderr.join().unwrap())
     }
@@ -320,6 +325,7 @@ fn every_subcommand_has_help_with_examples() {
         vec!["nacos", "sign", "--help"],
         vec!["serve", "--help"],
         vec!["emulator", "--help"],
+        vec!["tour", "--help"],
     ] {
         let out = run(mse_auth(&home, &[]), &args);
         out.assert_ok();
@@ -1016,8 +1022,8 @@ fn serve_takes_a_given_path_token_and_refuses_long_term_keys() {
         )
         .unwrap();
     assert!(creds.is_sts());
-    let (code, _) = server.stop();
-    assert_eq!(code, 0);
+    let (code, stderr) = server.stop_with("TERM");
+    assert_eq!(code, 0, "SIGTERM is a graceful stop too: {stderr}");
 
     let out = run(mse_auth(&home, &env_ak()), &["serve"]);
     let line = out.assert_one_line_failure();
@@ -1101,4 +1107,42 @@ fn emulator_prints_exports_that_work_and_stops_on_ctrl_c() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("CredentialsUri: 1"), "{stderr}");
     assert!(stderr.contains("AssumeRole: 1"), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// tour
+
+#[test]
+fn tour_walks_every_mode_on_an_in_process_emulator() {
+    let home = Home::new();
+    let tour_secrets = ["tour-source-secret", "sts-secret", "sts-token"];
+    let out = run(mse_auth(&home, &[]), &["tour"]);
+    out.assert_ok();
+    out.assert_no_secret(&tour_secrets);
+    assert!(!out.stdout.contains("FAILED"), "{}", out.stdout);
+    for path in [
+        "ram_role_arn/ram_role_arn/static_ak",
+        "oidc_role_arn",
+        "ecs_ram_role",
+        "credentials_uri",
+        "cli_profile/ram_role_arn/static_ak",
+        "profile/oidc_role_arn",
+        "default/env",
+    ] {
+        assert!(out.stdout.contains(path), "{path}: {}", out.stdout);
+    }
+    assert!(
+        out.stdout.contains("secrets in URLs: none"),
+        "{}",
+        out.stdout
+    );
+
+    let out = run(mse_auth(&home, &[]), &["tour", "--format", "json"]);
+    out.assert_ok();
+    out.assert_no_secret(&tour_secrets);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let stops = v["stops"].as_array().unwrap();
+    assert_eq!(stops.len(), 11);
+    assert!(stops.iter().all(|s| s["ok"] == true), "{v:#}");
+    assert_eq!(v["url_leaks"].as_array().map(Vec::len), Some(0));
 }
