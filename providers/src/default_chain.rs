@@ -30,7 +30,7 @@ use crate::{
 };
 use mse_auth::{
     vars, Credentials, CredentialsError, CredentialsProvider, EnvironmentProvider,
-    ProvideCredentials, ProviderChain, RefreshCache,
+    ProvideCredentials, ProviderChain, RefreshCache, Result, SharedCredentialsProvider,
 };
 
 /// Provider name reported in credential paths.
@@ -85,14 +85,29 @@ impl Builder {
 
     /// The chain without a cache (for diagnosis: every call walks it).
     pub fn build_chain(self) -> ProviderChain {
+        let mut providers = self.build_providers().into_iter().map(|(_, p)| p);
+        let first = providers
+            .next()
+            .expect("the default chain has six providers");
+        providers
+            .fold(ProviderChain::first_try(first), |chain, p| chain.or_else(p))
+            .named(NAME)
+    }
+
+    /// The chain's providers, uncached, in the order the chain tries them, each with the name it
+    /// reports (`env`, `oidc_role_arn`, `cli_profile`, `profile`, `ecs_ram_role`, `credentials_uri`).
+    /// A provider that cannot be built here (unset variables, disabled, misconfigured) answers every
+    /// call with the error that says why. For tools that report on each provider (`mse-auth explain`).
+    pub fn build_providers(self) -> Vec<(&'static str, SharedCredentialsProvider)> {
         let ctx = self.ctx.unwrap_or_default();
         let env = ctx.env();
-        let oidc = match OidcRoleArnProvider::from_env(&ctx).and_then(|b| b.build()) {
-            Ok(p) => Box::new(p) as Box<dyn CredentialsProvider>,
-            Err(e) => Box::new(Unavailable(e)),
+        let built = |result: Result<RefreshCache<Credentials>>| match result {
+            Ok(p) => SharedCredentialsProvider::new(p),
+            Err(e) => SharedCredentialsProvider::new(Unavailable(e)),
         };
-        let cli: Box<dyn CredentialsProvider> = if env.flag(vars::CLI_PROFILE_DISABLED) {
-            Box::new(Unavailable(CredentialsError::not_loaded(
+        let oidc = built(OidcRoleArnProvider::from_env(&ctx).and_then(|b| b.build()));
+        let cli = if env.flag(vars::CLI_PROFILE_DISABLED) {
+            SharedCredentialsProvider::new(Unavailable(CredentialsError::not_loaded(
                 crate::cli_profile::NAME,
                 format!("disabled by {}", vars::CLI_PROFILE_DISABLED),
             )))
@@ -101,27 +116,28 @@ impl Builder {
             if let Some(p) = &self.profile {
                 b = b.profile(p.clone());
             }
-            Box::new(b.build())
+            SharedCredentialsProvider::new(b.build())
         };
         let mut ini = ProfileProvider::builder().context(ctx.clone());
         if let Some(p) = &self.profile {
             ini = ini.profile(p.clone());
         }
-        let ecs = match EcsRamRoleProvider::builder().context(ctx.clone()).build() {
-            Ok(p) => Box::new(p) as Box<dyn CredentialsProvider>,
-            Err(e) => Box::new(Unavailable(e)),
-        };
-        let uri = match CredentialsUriProvider::from_env(&ctx).and_then(|b| b.build()) {
-            Ok(p) => Box::new(p) as Box<dyn CredentialsProvider>,
-            Err(e) => Box::new(Unavailable(e)),
-        };
-        ProviderChain::first_try(EnvironmentProvider::with_env(env.clone()))
-            .or_else(oidc)
-            .or_else(cli)
-            .or_else(ini.build())
-            .or_else(ecs)
-            .or_else(uri)
-            .named(NAME)
+        let ecs = built(EcsRamRoleProvider::builder().context(ctx.clone()).build());
+        let uri = built(CredentialsUriProvider::from_env(&ctx).and_then(|b| b.build()));
+        vec![
+            (
+                mse_auth::env::NAME,
+                SharedCredentialsProvider::new(EnvironmentProvider::with_env(env.clone())),
+            ),
+            (crate::oidc_role_arn::NAME, oidc),
+            (crate::cli_profile::NAME, cli),
+            (
+                crate::profile::NAME,
+                SharedCredentialsProvider::new(ini.build()),
+            ),
+            (crate::ecs_ram_role::NAME, ecs),
+            (crate::credentials_uri::NAME, uri),
+        ]
     }
 }
 

@@ -35,6 +35,8 @@ mod profile_mode;
 pub mod ram_role_arn;
 mod rpc;
 pub mod sts;
+#[cfg(feature = "emulator")]
+pub mod tour;
 
 pub use cli_profile::CliProfileProvider;
 pub use context::Context;

@@ -1,0 +1,207 @@
+//! What the subcommands share: global flags, output formats, the spinner, masking, time left, shell
+//! quoting and shutdown signals.
+
+use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressStyle};
+use mse_auth_providers::{Context, Credentials, DefaultChain};
+use std::io::IsTerminal;
+use std::time::{Duration, SystemTime};
+
+/// What a subcommand returns: a failure is printed as one line `mse-auth: <cause>`.
+pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Flags every subcommand accepts.
+#[derive(Debug, clap::Args)]
+pub struct Globals {
+    /// Profile name for both profile files (~/.aliyun/config.json, ~/.alibabacloud/credentials);
+    /// default: ALIBABA_CLOUD_PROFILE, then the files' own default.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Log what happens to stderr (-v debug, -vv trace). Logs never contain secrets.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+impl Globals {
+    /// Installs the stderr logger when `-v` is given.
+    pub fn init_tracing(&self) {
+        let level = match self.verbose {
+            0 => return,
+            1 => tracing::Level::DEBUG,
+            _ => tracing::Level::TRACE,
+        };
+        tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .init();
+    }
+
+    /// The default chain's settings: the process environment, `--profile`.
+    pub fn chain(&self) -> mse_auth_providers::default_chain::Builder {
+        let builder = DefaultChain::builder().context(Context::default());
+        match &self.profile {
+            Some(p) => builder.profile(p.clone()),
+            None => builder,
+        }
+    }
+
+    /// A spinner on stderr while `message` is under way, shown only on a terminal and without `-v`.
+    pub fn spinner(&self, message: &str) -> Spinner {
+        if self.verbose > 0 || !std::io::stderr().is_terminal() {
+            return Spinner(None);
+        }
+        let bar = ProgressBar::new_spinner();
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
+            bar.set_style(style);
+        }
+        bar.set_message(message.to_string());
+        bar.enable_steady_tick(Duration::from_millis(100));
+        Spinner(Some(bar))
+    }
+}
+
+/// A terminal spinner, cleared when dropped.
+pub struct Spinner(Option<ProgressBar>);
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// `table` (for people) or `json` (for programs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned rows for people.
+    #[default]
+    Table,
+    /// One JSON object.
+    Json,
+}
+
+/// Prints `rows` as `name   value` lines, names padded to the longest.
+pub fn print_rows(rows: &[(&str, String)]) {
+    let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    for (name, value) in rows {
+        println!("{name:<width$}  {value}");
+    }
+}
+
+/// Prints `header` and `rows` as left-aligned columns (the last column is not padded).
+pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut out = String::new();
+        for (cell, w) in cells.zip(&widths) {
+            let pad = w.saturating_sub(cell.chars().count());
+            out.push_str(cell);
+            out.push_str(&" ".repeat(pad + 2));
+        }
+        println!("{}", out.trim_end());
+    };
+    line(&mut header.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+}
+
+/// Hides a token: its first characters (at most 4, and only when it is long) and its length.
+pub fn mask_token(token: &str) -> String {
+    let len = token.chars().count();
+    let keep = if len >= 32 { 4 } else { 0 };
+    let head: String = token.chars().take(keep).collect();
+    format!("{head}**** ({len} characters)")
+}
+
+/// `1h 2m 3s` until `expiration`, `expired` once past it, `never expires` for `None`.
+pub fn time_left(expiration: Option<SystemTime>) -> String {
+    match expiration {
+        None => "never expires".into(),
+        Some(at) => match at.duration_since(SystemTime::now()) {
+            Ok(left) => human_duration(left),
+            Err(_) => "expired".into(),
+        },
+    }
+}
+
+/// Seconds until `expiration` (negative once past it).
+pub fn seconds_left(expiration: SystemTime) -> i64 {
+    match expiration.duration_since(SystemTime::now()) {
+        Ok(left) => i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
+        Err(past) => -i64::try_from(past.duration().as_secs()).unwrap_or(i64::MAX),
+    }
+}
+
+/// `1h 2m 3s`, `2m 3s`, `3s`.
+pub fn human_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
+    if h > 0 {
+        format!("{h}h {m}m {s}s")
+    } else if m > 0 {
+        format!("{m}m {s}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// `STS (temporary)` or `AccessKey (long-term)`.
+pub fn kind(credentials: &Credentials) -> &'static str {
+    if credentials.is_sts() {
+        "STS (temporary)"
+    } else {
+        "AccessKey (long-term)"
+    }
+}
+
+/// `value` quoted for a POSIX shell: `'...'`, with `'` written as `'\''`.
+pub fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "'\\''"))
+}
+
+/// Resolves when the process receives Ctrl-C (SIGINT) or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_masked_and_durations_read_well() {
+        let token = "eyJhbGciOiJIUzI1NiJ9.sentinel-nacos-token-payload";
+        let masked = mask_token(token);
+        assert_eq!(masked, "eyJh**** (49 characters)");
+        assert_eq!(mask_token("short"), "**** (5 characters)");
+        assert_eq!(human_duration(Duration::from_secs(3723)), "1h 2m 3s");
+        assert_eq!(human_duration(Duration::from_secs(61)), "1m 1s");
+        assert_eq!(shell_quote("a'b"), "'a'\\''b'");
+    }
+}

@@ -1,0 +1,1148 @@
+//! The `mse-auth` binary, run as a child process in a controlled environment: an empty environment, a
+//! temporary HOME, the metadata endpoint at a closed loopback port, and the STS endpoint at an emulator
+//! running in this process. Every wait is bounded; every server listens on 127.0.0.1 only; children are
+//! killed on drop.
+
+mod support;
+
+use mse_auth_providers::emulator::{Emulator, Endpoint};
+use mse_auth_providers::{vars, CredentialsProvider, CredentialsUriProvider};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use support::{closed_port, Canned};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mse-auth");
+const AK_ID: &str = "LTAI5tCliTestKeyId";
+const AK_SECRET: &str = "sentinel-ak-secret-0042";
+const STS_TOKEN: &str = "sentinel-sts-token-0042";
+const ROLE: &str = "acs:ram::1234567890123456:role/cli";
+/// Longest a command may run before the test fails.
+const RUN_LIMIT: Duration = Duration::from_secs(30);
+
+/// A temporary HOME, removed on drop.
+struct Home(PathBuf);
+
+impl Home {
+    fn new() -> Home {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "mse-auth-cli-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&dir).expect("create a temporary HOME");
+        Home(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Writes `~/.alibabacloud/credentials` with a `ram_role_arn` default profile.
+    fn ram_role_profile(&self) {
+        let dir = self.0.join(".alibabacloud");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("credentials"),
+            format!(
+                "[default]\ntype = ram_role_arn\naccess_key_id = {AK_ID}\n\
+                 access_key_secret = {AK_SECRET}\nrole_arn = {ROLE}\n"
+            ),
+        )
+        .unwrap();
+    }
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// An emulator (or canned server) running on a multi-thread runtime of this test, so it keeps serving
+/// while the test thread waits for a child process.
+struct Cloud {
+    rt: tokio::runtime::Runtime,
+    emulator: Emulator,
+}
+
+impl Cloud {
+    fn start() -> Cloud {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let emulator = rt.block_on(Emulator::start()).unwrap();
+        emulator.add_access_key(AK_ID, AK_SECRET);
+        Cloud { rt, emulator }
+    }
+
+    /// Every secret the emulator issued, and the source secret.
+    fn secrets(&self) -> Vec<String> {
+        let mut all = vec![AK_SECRET.to_string(), STS_TOKEN.to_string()];
+        for issued in self.emulator.issued() {
+            all.push(issued.access_key_secret);
+            all.push(issued.security_token);
+        }
+        all
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The binary with an empty environment but for HOME and a closed metadata port, plus `env`.
+fn mse_auth(home: &Home, env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("HOME", home.path())
+        .env(
+            vars::ECS_METADATA_ENDPOINT,
+            format!("http://127.0.0.1:{}", closed_port()),
+        )
+        .envs(env.iter().copied())
+        .stdin(Stdio::null());
+    cmd
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Output {
+    /// Fails when any of `secrets` appears in stdout or stderr.
+    fn assert_no_secret(&self, secrets: &[impl AsRef<str>]) {
+        for secret in secrets {
+            let secret = secret.as_ref();
+            assert!(
+                !self.stdout.contains(secret) && !self.stderr.contains(secret),
+                "a secret leaked: stdout {:?} stderr {:?}",
+                self.stdout,
+                self.stderr
+            );
+        }
+    }
+
+    fn assert_ok(&self) {
+        assert_eq!(
+            self.code, 0,
+            "stdout {:?} stderr {:?}",
+            self.stdout, self.stderr
+        );
+    }
+
+    /// Exit code 1 and exactly one stderr line `mse-auth: …`; returns that line.
+    fn assert_one_line_failure(&self) -> &str {
+        assert_eq!(
+            self.code, 1,
+            "stdout {:?} stderr {:?}",
+            self.stdout, self.stderr
+        );
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{:?}", self.stderr);
+        assert!(lines[0].starts_with("mse-auth: "), "{:?}", lines[0]);
+        lines[0]
+    }
+}
+
+/// Runs `cmd` with `args`, feeding `stdin`, within [`RUN_LIMIT`].
+fn run_with_stdin(mut cmd: Command, args: &[&str], stdin: Option<&str>) -> Output {
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    if stdin.is_some() {
+        cmd.stdin(Stdio::piped());
+    }
+    let mut child = ChildGuard(cmd.spawn().expect("spawn mse-auth"));
+    if let Some(input) = stdin {
+        let mut pipe = child.0.stdin.take().unwrap();
+        pipe.write_all(input.as_bytes()).unwrap();
+    }
+    let mut out = child.0.stdout.take().unwrap();
+    let mut err = child.0.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let code = child.wait_within(RUN_LIMIT);
+    Output {
+        code,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
+
+fn run(cmd: Command, args: &[&str]) -> Output {
+    run_with_stdin(cmd, args, None)
+}
+
+/// Kills the child when dropped (also when a test fails).
+struct ChildGuard(Child);
+
+impl ChildGuard {
+    /// The exit code, waiting at most `limit`; panics (and kills) past it.
+    fn wait_within(&mut self, limit: Duration) -> i32 {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mse-auth ran longer than {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends `signal` (`INT` for Ctrl-C, `TERM`).
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.0.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// A long-running child whose stdout lines arrive on a channel.
+struct Running {
+    child: ChildGuard,
+    lines: mpsc::Receiver<String>,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+impl Running {
+    fn spawn(mut cmd: Command, args: &[&str]) -> Running {
+        cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = ChildGuard(cmd.spawn().expect("spawn mse-auth"));
+        let stdout = child.0.stdout.take().unwrap();
+        let mut stderr = child.0.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stderr.read_to_string(&mut s);
+            s
+        });
+        Running {
+            child,
+            lines,
+            stderr,
+        }
+    }
+
+    /// The next stdout line, within 20 s.
+    fn line(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(20))
+            .expect("a line on stdout within 20 s")
+    }
+
+    /// Interrupts the child (Ctrl-C) and returns its exit code and stderr.
+    fn stop(self) -> (i32, String) {
+        self.stop_with("INT")
+    }
+
+    /// Sends `signal` and returns the child's exit code and stderr.
+    fn stop_with(mut self, signal: &str) -> (i32, String) {
+        self.child.signal(signal);
+        let code = self.child.wait_within(Duration::from_secs(10));
+        (code, self.stderr.join().unwrap())
+    }
+}
+
+/// `export NAME='value'` and `unset NAME` lines as (name, Some(value)) / (name, None).
+fn parse_env_lines(text: &str) -> Vec<(String, Option<String>)> {
+    text.lines()
+        .map(|line| {
+            if let Some(name) = line.strip_prefix("unset ") {
+                return (name.to_string(), None);
+            }
+            let rest = line.strip_prefix("export ").expect(line);
+            let (name, value) = rest.split_once('=').expect(line);
+            let value = value
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .expect(line)
+                .replace("'\\''", "'");
+            (name.to_string(), Some(value))
+        })
+        .collect()
+}
+
+fn env_ak<'a>() -> Vec<(&'a str, &'a str)> {
+    vec![
+        (vars::ACCESS_KEY_ID, AK_ID),
+        (vars::ACCESS_KEY_SECRET, AK_SECRET),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------------
+// help and usage
+
+#[test]
+fn every_subcommand_has_help_with_examples() {
+    let home = Home::new();
+    for args in [
+        vec!["--help"],
+        vec!["credentials", "--help"],
+        vec!["explain", "--help"],
+        vec!["nacos", "--help"],
+        vec!["nacos", "login", "--help"],
+        vec!["nacos", "sign", "--help"],
+        vec!["serve", "--help"],
+        vec!["emulator", "--help"],
+        vec!["tour", "--help"],
+    ] {
+        let out = run(mse_auth(&home, &[]), &args);
+        out.assert_ok();
+        assert!(out.stdout.contains("Examples:"), "{args:?}: {}", out.stdout);
+    }
+    let out = run(mse_auth(&home, &[]), &["credentials", "--help"]);
+    assert!(out.stdout.contains("--show-secrets"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("handing them over"),
+        "the help must say why env and credentials-uri print secrets: {}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_usage_error_exits_2() {
+    let home = Home::new();
+    let out = run(mse_auth(&home, &[]), &["credentials", "--format", "yaml"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let out = run(mse_auth(&home, &[]), &["credentials", "--provider", "nope"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// credentials
+
+#[test]
+fn credentials_from_the_environment_are_masked() {
+    let home = Home::new();
+    let out = run(mse_auth(&home, &env_ak()), &["credentials"]);
+    out.assert_ok();
+    out.assert_no_secret(&[AK_SECRET, AK_ID]);
+    assert!(out.stdout.contains("default/env"), "{}", out.stdout);
+    assert!(out.stdout.contains("LTA****yId"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("AccessKey (long-term)"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("never expires"), "{}", out.stdout);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    // -v logs to stderr, still without the secret.
+    let out = run(mse_auth(&home, &env_ak()), &["-vv", "credentials"]);
+    out.assert_ok();
+    out.assert_no_secret(&[AK_SECRET]);
+}
+
+#[test]
+fn show_secrets_prints_them() {
+    let home = Home::new();
+    let mut env = env_ak();
+    env.push((vars::SECURITY_TOKEN, STS_TOKEN));
+    let out = run(mse_auth(&home, &env), &["credentials", "--show-secrets"]);
+    out.assert_ok();
+    assert!(out.stdout.contains(AK_SECRET), "{}", out.stdout);
+    assert!(out.stdout.contains(STS_TOKEN), "{}", out.stdout);
+    assert!(out.stdout.contains(AK_ID), "{}", out.stdout);
+}
+
+#[test]
+fn json_format_parses_back_masked_unless_asked() {
+    let home = Home::new();
+    let out = run(
+        mse_auth(&home, &env_ak()),
+        &["credentials", "--format", "json"],
+    );
+    out.assert_ok();
+    out.assert_no_secret(&[AK_SECRET, AK_ID]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["provider_path"], "default/env");
+    assert_eq!(v["type"], "access_key");
+    assert_eq!(v["access_key_id_masked"], "LTA****yId");
+    assert!(v["expiration"].is_null() && v["seconds_left"].is_null());
+    assert!(v.get("access_key_secret").is_none());
+
+    let out = run(
+        mse_auth(&home, &env_ak()),
+        &["credentials", "--format", "json", "--show-secrets"],
+    );
+    out.assert_ok();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["access_key_id"], AK_ID);
+    assert_eq!(v["access_key_secret"], AK_SECRET);
+    assert!(v["security_token"].is_null());
+}
+
+#[test]
+fn env_format_lines_parse_back() {
+    let home = Home::new();
+    let out = run(
+        mse_auth(&home, &env_ak()),
+        &["credentials", "--format", "env"],
+    );
+    out.assert_ok();
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    assert_eq!(
+        parse_env_lines(&out.stdout),
+        [
+            (vars::ACCESS_KEY_ID.to_string(), Some(AK_ID.to_string())),
+            (
+                vars::ACCESS_KEY_SECRET.to_string(),
+                Some(AK_SECRET.to_string())
+            ),
+            (vars::SECURITY_TOKEN.to_string(), None),
+        ]
+    );
+    // STS credentials export the token; a quote in a value survives the shell quoting.
+    let secret = "it's-a-sentinel";
+    let env = [
+        (vars::ACCESS_KEY_ID, "STS.CliTestId"),
+        (vars::ACCESS_KEY_SECRET, secret),
+        (vars::SECURITY_TOKEN, STS_TOKEN),
+    ];
+    let out = run(mse_auth(&home, &env), &["credentials", "--format", "env"]);
+    out.assert_ok();
+    let lines = parse_env_lines(&out.stdout);
+    assert_eq!(lines[1].1.as_deref(), Some(secret));
+    assert_eq!(
+        lines[2],
+        (
+            vars::SECURITY_TOKEN.to_string(),
+            Some(STS_TOKEN.to_string())
+        )
+    );
+    // And `sh` agrees.
+    let script = format!(
+        "{}\nprintf '%s' \"$ALIBABA_CLOUD_ACCESS_KEY_SECRET\"",
+        out.stdout
+    );
+    let shell = Command::new("sh").args(["-c", &script]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&shell.stdout), secret);
+}
+
+/// The body the canned credentials URI serves.
+static SERVED: OnceLock<String> = OnceLock::new();
+
+fn serve_captured(_: &str, _: &str) -> (u16, String) {
+    (200, SERVED.get().cloned().unwrap_or_default())
+}
+
+#[test]
+fn credentials_uri_format_is_what_our_credentials_uri_provider_accepts() {
+    let cloud = Cloud::start();
+    let home = Home::new();
+    home.ram_role_profile();
+    let sts = cloud.emulator.sts_endpoint();
+    let env = [(vars::STS_ENDPOINT, sts.as_str())];
+    let out = run(
+        mse_auth(&home, &env),
+        &["credentials", "--format", "credentials-uri"],
+    );
+    out.assert_ok();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let issued = cloud.emulator.issued().pop().expect("one AssumeRole");
+    assert_eq!(v["Code"], "Success");
+    assert_eq!(v["AccessKeyId"], issued.access_key_id.as_str());
+    assert_eq!(v["AccessKeySecret"], issued.access_key_secret.as_str());
+    assert_eq!(v["SecurityToken"], issued.security_token.as_str());
+    assert_eq!(v["Expiration"], issued.expiration_text.as_str());
+    // Served as is, our provider takes it.
+    SERVED.set(out.stdout.clone()).unwrap();
+    let creds = cloud.rt.block_on(async {
+        let server = Canned::start(serve_captured).await;
+        CredentialsUriProvider::builder(format!("{}/creds", server.base_url()))
+            .build_uncached()
+            .unwrap()
+            .provide_credentials()
+            .await
+            .unwrap()
+    });
+    assert_eq!(creds.access_key_id(), issued.access_key_id);
+    assert_eq!(creds.security_token(), Some(issued.security_token.as_str()));
+    assert_eq!(creds.expiration(), Some(issued.expiration));
+
+    // A long-term key cannot be carried by the format: refused, without the secret.
+    let out = run(
+        mse_auth(&home, &env_ak()),
+        &["credentials", "--format", "credentials-uri"],
+    );
+    let line = out.assert_one_line_failure();
+    assert!(line.contains("long-term AccessKey"), "{line}");
+    out.assert_no_secret(&[AK_SECRET]);
+}
+
+#[test]
+fn a_ram_role_profile_through_the_emulator_shows_the_winning_path() {
+    let cloud = Cloud::start();
+    let home = Home::new();
+    home.ram_role_profile();
+    let sts = cloud.emulator.sts_endpoint();
+    let out = run(
+        mse_auth(&home, &[(vars::STS_ENDPOINT, sts.as_str())]),
+        &["credentials"],
+    );
+    out.assert_ok();
+    assert!(
+        out.stdout
+            .contains("default/profile/ram_role_arn/static_ak"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("STS (temporary)"), "{}", out.stdout);
+    let issued = cloud.emulator.issued().pop().unwrap();
+    assert!(
+        out.stdout.contains(&issued.expiration_text),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.stdout.contains(&issued.access_key_id),
+        "{}",
+        out.stdout
+    );
+    out.assert_no_secret(&cloud.secrets());
+    assert_eq!(cloud.emulator.calls(Endpoint::AssumeRole), 1);
+    // --provider asks that one provider only.
+    let out = run(
+        mse_auth(&home, &[(vars::STS_ENDPOINT, sts.as_str())]),
+        &["credentials", "--provider", "profile"],
+    );
+    out.assert_ok();
+    assert!(
+        out.stdout.contains("profile/ram_role_arn/static_ak"),
+        "{}",
+        out.stdout
+    );
+    // --profile selects a profile the file does not have: a clear failure.
+    let out = run(
+        mse_auth(&home, &[(vars::STS_ENDPOINT, sts.as_str())]),
+        &[
+            "--profile",
+            "missing",
+            "credentials",
+            "--provider",
+            "profile",
+        ],
+    );
+    let line = out.assert_one_line_failure();
+    assert!(line.contains("missing"), "{line}");
+}
+
+#[test]
+fn nothing_configured_exits_1_with_a_one_line_cause() {
+    let home = Home::new();
+    let out = run(mse_auth(&home, &[]), &["credentials"]);
+    let line = out.assert_one_line_failure();
+    assert!(
+        line.starts_with(
+            "mse-auth: default: not loaded: none of the 6 providers in the chain loaded credentials"
+        ),
+        "{line}"
+    );
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// explain
+
+const PROVIDERS: [&str; 6] = [
+    "env",
+    "oidc_role_arn",
+    "cli_profile",
+    "profile",
+    "ecs_ram_role",
+    "credentials_uri",
+];
+
+#[test]
+fn explain_shows_every_provider_with_its_reason_and_no_secret() {
+    let cloud = Cloud::start();
+    let home = Home::new();
+    home.ram_role_profile();
+    let sts = cloud.emulator.sts_endpoint();
+    let mut env = env_ak();
+    env.push((vars::STS_ENDPOINT, sts.as_str()));
+    let out = run(mse_auth(&home, &env), &["explain"]);
+    out.assert_ok();
+    out.assert_no_secret(&cloud.secrets());
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines[0].starts_with("#"), "{}", out.stdout);
+    for (i, name) in PROVIDERS.iter().enumerate() {
+        let row = lines[i + 1];
+        let fields: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(fields[1], *name, "{row}");
+        let expected = match *name {
+            "env" => "loaded",
+            "profile" => "loaded",
+            _ => "not configured",
+        };
+        assert!(row.contains(expected), "{name}: {row}");
+    }
+    assert!(
+        lines[1].starts_with("1*"),
+        "the chain's pick is marked: {}",
+        lines[1]
+    );
+    assert!(lines[2].contains("ALIBABA_CLOUD_ROLE_ARN"), "{}", lines[2]);
+    assert!(
+        lines[4].contains("profile/ram_role_arn/static_ak"),
+        "{}",
+        lines[4]
+    );
+    assert!(lines[5].contains("instance metadata"), "{}", lines[5]);
+    assert!(lines[6].contains("is not set"), "{}", lines[6]);
+    assert_eq!(lines.last(), Some(&"the default chain uses env"));
+
+    let out = run(mse_auth(&home, &env), &["explain", "--format", "json"]);
+    out.assert_ok();
+    out.assert_no_secret(&cloud.secrets());
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let names: Vec<&str> = v["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, PROVIDERS);
+    assert_eq!(v["chosen"], "env");
+    assert_eq!(v["providers"][3]["loaded"], true);
+    assert_eq!(v["providers"][1]["configured"], false);
+}
+
+#[test]
+fn explain_reports_a_broken_provider_and_an_empty_chain() {
+    let home = Home::new();
+    // Half of the environment pair: configured but broken, which stops the chain.
+    let out = run(
+        mse_auth(&home, &[(vars::ACCESS_KEY_ID, AK_ID)]),
+        &["explain"],
+    );
+    out.assert_ok();
+    let env_row = out.stdout.lines().nth(1).unwrap();
+    assert!(
+        env_row.contains("failed (InvalidConfiguration)"),
+        "{env_row}"
+    );
+    assert!(out.stdout.contains("stops at env"), "{}", out.stdout);
+
+    let out = run(mse_auth(&home, &[]), &["explain"]);
+    out.assert_ok();
+    assert_eq!(
+        out.stdout
+            .lines()
+            .filter(|l| l.contains("not configured"))
+            .count(),
+        6,
+        "{}",
+        out.stdout
+    );
+    assert!(out
+        .stdout
+        .ends_with("nothing loaded: no provider of the default chain is configured\n"));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// nacos
+
+const NACOS_TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.sentinel-nacos-token-0042";
+const NACOS_PASSWORD: &str = "sentinel-nacos-password";
+
+fn nacos3(method: &str, path: &str) -> (u16, String) {
+    if method == "POST"
+        && path.starts_with("/nacos/v3/auth/user/login?username=nacos")
+        && !path.contains("password")
+    {
+        (
+            200,
+            format!(r#"{{"accessToken":"{NACOS_TOKEN}","tokenTtl":18000,"globalAdmin":true}}"#),
+        )
+    } else {
+        (404, "not found".into())
+    }
+}
+
+fn refusing(_: &str, _: &str) -> (u16, String) {
+    (403, "unknown user!".into())
+}
+
+#[test]
+fn nacos_login_prints_the_ttl_and_a_masked_token() {
+    let rt = runtime();
+    let server = rt.block_on(Canned::start(nacos3));
+    let url = server.base_url();
+    let home = Home::new();
+    let env = [("NACOS_CLIENT_PASSWORD", NACOS_PASSWORD)];
+    let args = ["nacos", "login", "--server", &url, "--username", "nacos"];
+    let out = run(mse_auth(&home, &env), &args);
+    out.assert_ok();
+    out.assert_no_secret(&[NACOS_TOKEN, NACOS_PASSWORD]);
+    assert!(out.stdout.contains("5h 0m 0s"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("eyJh**** (46 characters)"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains(&url), "{}", out.stdout);
+
+    let mut shown = args.to_vec();
+    shown.extend(["--show-secrets", "--format", "json"]);
+    let out = run(mse_auth(&home, &env), &shown);
+    out.assert_ok();
+    out.assert_no_secret(&[NACOS_PASSWORD]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["access_token"], NACOS_TOKEN);
+    assert_eq!(v["ttl_seconds"], 18000);
+
+    // The password from standard input.
+    let mut stdin_args = args.to_vec();
+    stdin_args.push("--password-stdin");
+    let out = run_with_stdin(
+        mse_auth(&home, &[]),
+        &stdin_args,
+        Some(&format!("{NACOS_PASSWORD}\n")),
+    );
+    out.assert_ok();
+    out.assert_no_secret(&[NACOS_TOKEN, NACOS_PASSWORD]);
+}
+
+#[test]
+fn nacos_login_failures_exit_1_with_one_line() {
+    let rt = runtime();
+    let server = rt.block_on(Canned::start(refusing));
+    let url = server.base_url();
+    let home = Home::new();
+    let env = [("NACOS_CLIENT_PASSWORD", NACOS_PASSWORD)];
+    let out = run(
+        mse_auth(&home, &env),
+        &["nacos", "login", "--server", &url, "--username", "nacos"],
+    );
+    let line = out.assert_one_line_failure();
+    assert!(line.contains("login refused"), "{line}");
+    out.assert_no_secret(&[NACOS_PASSWORD]);
+
+    let out = run(mse_auth(&home, &env), &["nacos", "login", "--server", &url]);
+    let line = out.assert_one_line_failure();
+    assert!(line.contains("no Nacos user name"), "{line}");
+    let out = run(mse_auth(&home, &env), &["nacos", "login"]);
+    let line = out.assert_one_line_failure();
+    assert!(line.contains("NACOS_CLIENT_SERVER_ADDRESS"), "{line}");
+}
+
+/// Spec §B.7 vectors (as in `src/sign/spas.rs`): AK `LTAI5tNacos`, SK `testSecretKey`, 1700000000000.
+const NACOS_SIGN_ENV: [(&str, &str); 2] = [
+    ("NACOS_CLIENT_ACCESS_KEY", "LTAI5tNacos"),
+    ("NACOS_CLIENT_SECRET_KEY", "testSecretKey"),
+];
+
+#[test]
+fn nacos_sign_reproduces_the_spec_vectors() {
+    let home = Home::new();
+    let ts = ["--timestamp", "1700000000000"];
+    let mut args = vec![
+        "nacos",
+        "sign",
+        "config",
+        "--namespace",
+        "public-ns",
+        "--group",
+        "DEFAULT_GROUP",
+    ];
+    args.extend(ts);
+    let out = run(mse_auth(&home, &NACOS_SIGN_ENV), &args);
+    out.assert_ok();
+    out.assert_no_secret(&["testSecretKey"]);
+    assert!(
+        out.stdout.contains("public-ns+DEFAULT_GROUP+1700000000000"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("Spas-Signature  M94BteNZnXlyatO/bgdd4tIe7xg="),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("Spas-AccessKey  LTAI5tNacos"),
+        "{}",
+        out.stdout
+    );
+
+    let mut args = vec!["nacos", "sign", "config", "--format", "json"];
+    args.extend(ts);
+    let out = run(mse_auth(&home, &NACOS_SIGN_ENV), &args);
+    out.assert_ok();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        v["identity"]["Spas-Signature"],
+        "9hagMjeuVp9Xgs7ynJWed1ATjjU="
+    );
+    assert_eq!(v["string_to_sign"], "DEFAULT_GROUP+1700000000000");
+    assert_eq!(v["signing"], "v1");
+
+    let mut args = vec![
+        "nacos",
+        "sign",
+        "naming",
+        "--service",
+        "svc",
+        "--format",
+        "json",
+    ];
+    args.extend(ts);
+    let out = run(mse_auth(&home, &NACOS_SIGN_ENV), &args);
+    out.assert_ok();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["identity"]["signature"], "FOs8upgdj/4BGiqjBfSo+lJZnis=");
+    assert_eq!(v["identity"]["data"], "1700000000000@@DEFAULT_GROUP@@svc");
+    assert_eq!(v["identity"]["ak"], "LTAI5tNacos");
+
+    let mut args = vec!["nacos", "sign", "naming", "--service", "svc", "--group", ""];
+    args.extend(ts);
+    let out = run(mse_auth(&home, &NACOS_SIGN_ENV), &args);
+    out.assert_ok();
+    assert!(
+        out.stdout.contains("5+Z8mEz0+6c75PLErfm2F3pEurQ="),
+        "{}",
+        out.stdout
+    );
+
+    // v4 (spec §B.7: 2024-01-01, cn-hangzhou, mse-nacos).
+    let out = run(
+        mse_auth(&home, &NACOS_SIGN_ENV),
+        &[
+            "nacos",
+            "sign",
+            "config",
+            "--region",
+            "cn-hangzhou",
+            "--timestamp",
+            "1704110400000",
+            "--format",
+            "json",
+        ],
+    );
+    out.assert_ok();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["signing"], "v4");
+    assert_eq!(v["identity"]["signatureVersion"], "v4");
+}
+
+#[test]
+fn nacos_sign_with_chain_sts_credentials_masks_the_token_unless_asked() {
+    let home = Home::new();
+    let env = [
+        (vars::ACCESS_KEY_ID, "LTAI5tNacos"),
+        (vars::ACCESS_KEY_SECRET, "testSecretKey"),
+        (vars::SECURITY_TOKEN, STS_TOKEN),
+    ];
+    let args = [
+        "nacos",
+        "sign",
+        "config",
+        "--namespace",
+        "public-ns",
+        "--timestamp",
+        "1700000000000",
+    ];
+    let out = run(mse_auth(&home, &env), &args);
+    out.assert_ok();
+    out.assert_no_secret(&["testSecretKey", STS_TOKEN]);
+    assert!(out.stdout.contains("default/env"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("M94BteNZnXlyatO/bgdd4tIe7xg="),
+        "{}",
+        out.stdout
+    );
+    let mut shown = args.to_vec();
+    shown.push("--show-secrets");
+    let out = run(mse_auth(&home, &env), &shown);
+    out.assert_ok();
+    assert!(out.stdout.contains(STS_TOKEN), "{}", out.stdout);
+    out.assert_no_secret(&["testSecretKey"]);
+    // Half of the NACOS_CLIENT pair is an error.
+    let out = run(
+        mse_auth(&home, &NACOS_SIGN_ENV[..1]),
+        &["nacos", "sign", "config"],
+    );
+    out.assert_one_line_failure();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// serve
+
+/// The URL from `export ALIBABA_CLOUD_CREDENTIALS_URI=<url>`.
+fn exported_uri(line: &str) -> String {
+    line.strip_prefix(&format!("export {}=", vars::CREDENTIALS_URI))
+        .unwrap_or_else(|| panic!("not the URI export line: {line}"))
+        .to_string()
+}
+
+#[test]
+fn serve_hands_out_the_chains_credentials_and_their_refreshes() {
+    let cloud = Cloud::start();
+    cloud
+        .emulator
+        .set_credential_lifetime(Duration::from_secs(4));
+    let home = Home::new();
+    home.ram_role_profile();
+    let sts = cloud.emulator.sts_endpoint();
+    let server = Running::spawn(
+        mse_auth(&home, &[(vars::STS_ENDPOINT, sts.as_str())]),
+        &["serve"],
+    );
+    let uri = exported_uri(&server.line());
+    let (base, token) = uri.rsplit_once('/').unwrap();
+    assert!(base.starts_with("http://127.0.0.1:"), "{uri}");
+    assert_eq!(token.len(), 32);
+    assert!(token.bytes().all(|b| b.is_ascii_alphanumeric()), "{token}");
+
+    let provider = CredentialsUriProvider::builder(uri.clone())
+        .build_uncached()
+        .unwrap();
+    let first = cloud
+        .rt
+        .block_on(provider.provide_credentials())
+        .expect("our credentials URI provider accepts what serve sends");
+    let issued = cloud.emulator.issued();
+    assert_eq!(first.access_key_id(), issued[0].access_key_id);
+    assert_eq!(
+        first.security_token(),
+        Some(issued[0].security_token.as_str())
+    );
+
+    // A wrong token, another path, another method.
+    let http = reqwest::Client::new();
+    let status = |method: reqwest::Method, url: String| {
+        cloud
+            .rt
+            .block_on(http.request(method, url).send())
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(
+        status(reqwest::Method::GET, format!("{base}/{}", "x".repeat(32))),
+        404
+    );
+    assert_eq!(status(reqwest::Method::GET, format!("{base}/")), 404);
+    assert_eq!(status(reqwest::Method::GET, format!("{uri}/more")), 404);
+    assert_eq!(status(reqwest::Method::POST, uri.clone()), 405);
+
+    // The cache refreshes 4-second credentials ahead of expiry; serve picks that up (bounded: 6 s).
+    let deadline = Instant::now() + Duration::from_secs(6);
+    let refreshed = loop {
+        let c = cloud.rt.block_on(provider.provide_credentials()).unwrap();
+        if c.access_key_id() != first.access_key_id() {
+            break c;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "serve kept handing out the first credentials for 6 s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(cloud
+        .emulator
+        .issued()
+        .iter()
+        .any(|i| i.access_key_id == refreshed.access_key_id()));
+
+    let secrets = cloud.secrets();
+    let (code, stderr) = server.stop();
+    assert_eq!(code, 0, "Ctrl-C is a graceful stop: {stderr}");
+    assert!(stderr.contains("shutting down"), "{stderr}");
+    for secret in &secrets {
+        assert!(!stderr.contains(secret.as_str()), "{stderr}");
+    }
+    assert!(
+        !stderr.contains(token),
+        "the path token is printed once, on stdout: {stderr}"
+    );
+}
+
+#[test]
+fn serve_takes_a_given_path_token_and_refuses_long_term_keys() {
+    let cloud = Cloud::start();
+    let home = Home::new();
+    home.ram_role_profile();
+    let sts = cloud.emulator.sts_endpoint();
+    let server = Running::spawn(
+        mse_auth(&home, &[(vars::STS_ENDPOINT, sts.as_str())]),
+        &["serve", "--path-token", "given-token_1"],
+    );
+    let uri = exported_uri(&server.line());
+    assert!(uri.ends_with("/given-token_1"), "{uri}");
+    let creds = cloud
+        .rt
+        .block_on(
+            CredentialsUriProvider::builder(uri)
+                .build_uncached()
+                .unwrap()
+                .provide_credentials(),
+        )
+        .unwrap();
+    assert!(creds.is_sts());
+    let (code, stderr) = server.stop_with("TERM");
+    assert_eq!(code, 0, "SIGTERM is a graceful stop too: {stderr}");
+
+    let out = run(mse_auth(&home, &env_ak()), &["serve"]);
+    let line = out.assert_one_line_failure();
+    assert!(line.contains("long-term AccessKey"), "{line}");
+    out.assert_no_secret(&[AK_SECRET]);
+    let out = run(
+        mse_auth(&home, &env_ak()),
+        &["serve", "--path-token", "a/b"],
+    );
+    out.assert_one_line_failure();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// emulator
+
+#[test]
+fn emulator_prints_exports_that_work_and_stops_on_ctrl_c() {
+    let home = Home::new();
+    let emulator = Running::spawn(mse_auth(&home, &[]), &["emulator", "--lifetime", "120"]);
+    let mut exports = std::collections::HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while exports.len() < 5 {
+        assert!(Instant::now() < deadline, "the export lines did not come");
+        let line = emulator.line();
+        if let Some((name, value)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
+            exports.insert(name.to_string(), value.to_string());
+        }
+    }
+    for name in [
+        vars::STS_ENDPOINT,
+        vars::ECS_METADATA_ENDPOINT,
+        vars::CREDENTIALS_URI,
+        vars::ACCESS_KEY_ID,
+        vars::ACCESS_KEY_SECRET,
+    ] {
+        assert!(exports.contains_key(name), "{name} missing: {exports:?}");
+    }
+    let sts = &exports[vars::STS_ENDPOINT];
+    assert!(sts.starts_with("http://127.0.0.1:"), "{sts}");
+    let rt = runtime();
+    let creds = rt
+        .block_on(
+            CredentialsUriProvider::builder(exports[vars::CREDENTIALS_URI].clone())
+                .build_uncached()
+                .unwrap()
+                .provide_credentials(),
+        )
+        .unwrap();
+    let left = creds
+        .expiration()
+        .unwrap()
+        .duration_since(std::time::SystemTime::now())
+        .unwrap();
+    // 120 s from issue, rounded to whole seconds.
+    assert!(left <= Duration::from_secs(121), "{left:?}");
+
+    // The printed endpoints and demo key, handed to `mse-auth credentials`: a RAM role via its STS.
+    let ini = home.path().join(".alibabacloud");
+    std::fs::create_dir_all(&ini).unwrap();
+    std::fs::write(
+        ini.join("credentials"),
+        format!(
+            "[default]\ntype = ram_role_arn\naccess_key_id = {}\naccess_key_secret = {}\nrole_arn = {ROLE}\n",
+            exports[vars::ACCESS_KEY_ID],
+            exports[vars::ACCESS_KEY_SECRET]
+        ),
+    )
+    .unwrap();
+    let out = run(
+        mse_auth(&home, &[(vars::STS_ENDPOINT, sts.as_str())]),
+        &["credentials"],
+    );
+    out.assert_ok();
+    assert!(
+        out.stdout.contains("profile/ram_role_arn/static_ak"),
+        "{}",
+        out.stdout
+    );
+
+    let (code, stderr) = emulator.stop();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("CredentialsUri: 1"), "{stderr}");
+    assert!(stderr.contains("AssumeRole: 1"), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// tour
+
+#[test]
+fn tour_walks_every_mode_on_an_in_process_emulator() {
+    let home = Home::new();
+    let tour_secrets = ["tour-source-secret", "sts-secret", "sts-token"];
+    let out = run(mse_auth(&home, &[]), &["tour"]);
+    out.assert_ok();
+    out.assert_no_secret(&tour_secrets);
+    assert!(!out.stdout.contains("FAILED"), "{}", out.stdout);
+    for path in [
+        "ram_role_arn/ram_role_arn/static_ak",
+        "oidc_role_arn",
+        "ecs_ram_role",
+        "credentials_uri",
+        "cli_profile/ram_role_arn/static_ak",
+        "profile/oidc_role_arn",
+        "default/env",
+    ] {
+        assert!(out.stdout.contains(path), "{path}: {}", out.stdout);
+    }
+    assert!(
+        out.stdout.contains("secrets in URLs: none"),
+        "{}",
+        out.stdout
+    );
+
+    let out = run(mse_auth(&home, &[]), &["tour", "--format", "json"]);
+    out.assert_ok();
+    out.assert_no_secret(&tour_secrets);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let stops = v["stops"].as_array().unwrap();
+    assert_eq!(stops.len(), 11);
+    assert!(stops.iter().all(|s| s["ok"] == true), "{v:#}");
+    assert_eq!(v["url_leaks"].as_array().map(Vec::len), Some(0));
+}
