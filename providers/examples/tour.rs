@@ -1,7 +1,8 @@
 //! The main job on the embedded local cloud: starts the emulator on 127.0.0.1, then fetches credentials
 //! through every provider — static keys, environment, RAM role ARN (and a role chained on a role), OIDC,
-//! ECS RAM role, credentials URI, both profile files and the default chain — and prints who produced
-//! what. No secret is printed: ids are masked. (`mse-auth tour` runs the same tour.)
+//! ECS RAM role, credentials URI, the KMS-rotated AccessKey, both profile files and the default chain —
+//! and prints who produced what; then a Nacos login and a config encrypt/decrypt round trip under each
+//! cipher scheme. No secret is printed: ids are masked. (`mse-auth tour` runs the same tour.)
 //!
 //! `cargo run -p mse-auth-providers --example tour --features emulator`
 
@@ -32,6 +33,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 );
             }
             Err(e) => println!("{:<28} FAILED: {e}", stop.mode),
+        }
+    }
+    println!();
+    for check in &tour.checks {
+        match &check.result {
+            Ok(summary) => println!("{:<40} ok: {summary}", check.what),
+            Err(e) => println!("{:<40} FAILED: {e}", check.what),
         }
     }
     println!(

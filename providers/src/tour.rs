@@ -1,7 +1,9 @@
 //! A tour of every auth mode on the local cloud emulator (feature `emulator`): starts an [`Emulator`]
 //! on 127.0.0.1 and fetches credentials through every provider — static keys, environment, RAM role ARN
-//! (and a role chained on a role), OIDC, ECS RAM role, credentials URI, both profile files and the
-//! default chain — reporting who produced what. Used by `examples/tour.rs` and `mse-auth tour`.
+//! (and a role chained on a role), OIDC, ECS RAM role, credentials URI, the KMS-rotated AccessKey, both
+//! profile files and the default chain — reporting who produced what; then logs in to Nacos and
+//! encrypts and decrypts a config under each cipher scheme. Used by `examples/tour.rs` and
+//! `mse-auth tour`.
 //!
 //! Everything the providers read comes from an in-memory [`Context`]: nothing of the machine's own
 //! environment or home directory is used. The results are credentials, whose `Debug`/`Display` are
@@ -20,6 +22,10 @@
 //! ```
 
 use crate::emulator::Emulator;
+use crate::kms::KmsClient;
+use crate::kms_data_keys::KmsDataKeys;
+use crate::kms_rotating::KmsRotatingProvider;
+use crate::nacos::NacosLogin;
 use crate::os::{Env, Fs};
 use crate::{
     vars, CliProfileProvider, Context, Credentials, CredentialsError, CredentialsProvider,
@@ -27,12 +33,16 @@ use crate::{
     OidcRoleArnProvider, ProfileProvider, RamRoleArnProvider, StaticAccessKeyProvider,
     StaticStsProvider,
 };
+use mse_auth::cipher::ConfigCipher;
+use std::sync::Arc;
 use std::time::Duration;
 
 const AK_ID: &str = "LTAI5tTourSourceKey";
 const AK_SECRET: &str = "tour-source-secret";
 const ROLE: &str = "acs:ram::1234567890123456:role/tour";
 const OIDC_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.tour.token";
+const KMS_KEY: &str = "alias/tour";
+const CONFIG: &str = "db.password=tour-secret\ndb.user=app\n";
 
 /// One auth mode and what it produced.
 #[derive(Debug)]
@@ -43,6 +53,16 @@ pub struct Stop {
     pub result: Result<Credentials, CredentialsError>,
 }
 
+/// Something the tour did besides fetching credentials (a Nacos login, a config round trip), and how
+/// it went, in words that contain no secret.
+#[derive(Debug)]
+pub struct Check {
+    /// What was done, e.g. `config cipher-kms-aes-256-`.
+    pub what: String,
+    /// A one-line summary, or why it failed.
+    pub result: Result<String, String>,
+}
+
 /// The outcome of a tour.
 #[derive(Debug)]
 pub struct Tour {
@@ -50,6 +70,8 @@ pub struct Tour {
     pub base_url: String,
     /// Every mode, in order.
     pub stops: Vec<Stop>,
+    /// The Nacos login and the config encrypt/decrypt round trips.
+    pub checks: Vec<Check>,
     /// How many requests the emulator received.
     pub requests: usize,
     /// Requests that carried a secret in their URL (none, when every client behaves).
@@ -59,7 +81,9 @@ pub struct Tour {
 impl Tour {
     /// `true` when every mode produced credentials and no secret travelled in a URL.
     pub fn all_ok(&self) -> bool {
-        self.url_leaks.is_empty() && self.stops.iter().all(|s| s.result.is_ok())
+        self.url_leaks.is_empty()
+            && self.stops.iter().all(|s| s.result.is_ok())
+            && self.checks.iter().all(|c| c.result.is_ok())
     }
 }
 
@@ -69,6 +93,15 @@ pub async fn run() -> Result<Tour, Box<dyn std::error::Error + Send + Sync>> {
     let emulator = Emulator::start().await?;
     emulator.add_access_key(AK_ID, AK_SECRET);
     emulator.set_oidc_token(OIDC_TOKEN);
+    emulator.kms_create_key(KMS_KEY);
+    emulator.kms_put_ram_secret(
+        "tour/app-access-key",
+        "LTAI5tTourRotatedKey",
+        "tour-rotated-secret",
+        Duration::from_secs(24 * 3600),
+        std::time::SystemTime::now() + Duration::from_secs(12 * 3600),
+    );
+    emulator.nacos_add_user("nacos", "tour-nacos-password");
 
     let cli_config = format!(
         r#"{{"current": "chained", "profiles": [
@@ -147,6 +180,20 @@ pub async fn run() -> Result<Tour, Box<dyn std::error::Error + Send + Sync>> {
             .provide_credentials()
             .await,
     );
+    let kms = KmsClient::builder()
+        .endpoint(emulator.kms_endpoint())
+        .credentials(static_ak.clone())
+        .context(ctx.clone())
+        .build()?;
+    stop(
+        "KMS-rotated AccessKey",
+        KmsRotatingProvider::builder("tour/app-access-key")
+            .kms(kms.clone())
+            .context(ctx.clone())
+            .build()?
+            .provide_credentials()
+            .await,
+    );
     stop(
         "CLI profile (config.json)",
         CliProfileProvider::builder()
@@ -171,10 +218,87 @@ pub async fn run() -> Result<Tour, Box<dyn std::error::Error + Send + Sync>> {
             .provide_credentials()
             .await,
     );
+    let mut checks = vec![nacos_login(&emulator, &ctx).await];
+    let cipher = ConfigCipher::builder()
+        .data_key_service(Arc::new(KmsDataKeys::new(kms).key_id(KMS_KEY)))
+        .build();
+    for data_id in [
+        "cipher-kms-aes-256-db.properties",
+        "cipher-kms-aes-128-db.properties",
+        "cipher-db.properties",
+        "cipher-gcm-db.properties",
+    ] {
+        checks.push(round_trip(&cipher, data_id).await);
+    }
     Ok(Tour {
         base_url: emulator.base_url(),
         stops,
+        checks,
         requests: emulator.requests().len(),
         url_leaks: emulator.url_leaks(),
     })
+}
+
+async fn nacos_login(emulator: &Emulator, ctx: &Context) -> Check {
+    let login = NacosLogin::builder(emulator.nacos_server_addr())
+        .username("nacos")
+        .password("tour-nacos-password")
+        .context(ctx.clone())
+        .build();
+    let result = match login {
+        Ok(login) => match login.token().await {
+            Ok(Some(token)) => Ok(format!(
+                "token from {} valid for {}s",
+                token.server(),
+                token.ttl().as_secs()
+            )),
+            Ok(None) => Err("no user name configured".to_string()),
+            Err(e) => Err(e.to_string()),
+        },
+        Err(e) => Err(e.to_string()),
+    };
+    Check {
+        what: "Nacos login".to_string(),
+        result,
+    }
+}
+
+async fn round_trip(cipher: &ConfigCipher, data_id: &str) -> Check {
+    let result = async {
+        let sealed = cipher
+            .encrypt("", "DEFAULT_GROUP", data_id, CONFIG)
+            .await
+            .map_err(|e| e.to_string())?;
+        if sealed.content.contains("tour-secret") {
+            return Err("the stored content is the plaintext".to_string());
+        }
+        let plain = cipher
+            .decrypt(
+                "",
+                "DEFAULT_GROUP",
+                data_id,
+                &sealed.content,
+                &sealed.encrypted_data_key,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if plain != CONFIG {
+            return Err("decryption returned different text".to_string());
+        }
+        Ok(format!(
+            "{} plaintext bytes -> {} stored bytes{} -> decrypted back",
+            CONFIG.len(),
+            sealed.content.len(),
+            if sealed.encrypted_data_key.is_empty() {
+                String::new()
+            } else {
+                " + encryptedDataKey".to_string()
+            }
+        ))
+    }
+    .await;
+    Check {
+        what: format!("config {data_id}"),
+        result,
+    }
 }

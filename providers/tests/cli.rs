@@ -1115,7 +1115,14 @@ fn emulator_prints_exports_that_work_and_stops_on_ctrl_c() {
 #[test]
 fn tour_walks_every_mode_on_an_in_process_emulator() {
     let home = Home::new();
-    let tour_secrets = ["tour-source-secret", "sts-secret", "sts-token"];
+    let tour_secrets = [
+        "tour-source-secret",
+        "sts-secret",
+        "sts-token",
+        "tour-rotated-secret",
+        "tour-nacos-password",
+        "db.password=tour-secret",
+    ];
     let out = run(mse_auth(&home, &[]), &["tour"]);
     out.assert_ok();
     out.assert_no_secret(&tour_secrets);
@@ -1128,6 +1135,10 @@ fn tour_walks_every_mode_on_an_in_process_emulator() {
         "cli_profile/ram_role_arn/static_ak",
         "profile/oidc_role_arn",
         "default/env",
+        "kms_rotating",
+        "Nacos login",
+        "config cipher-kms-aes-256-db.properties",
+        "config cipher-gcm-db.properties",
     ] {
         assert!(out.stdout.contains(path), "{path}: {}", out.stdout);
     }
@@ -1142,7 +1153,10 @@ fn tour_walks_every_mode_on_an_in_process_emulator() {
     out.assert_no_secret(&tour_secrets);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let stops = v["stops"].as_array().unwrap();
-    assert_eq!(stops.len(), 11);
+    assert_eq!(stops.len(), 12);
     assert!(stops.iter().all(|s| s["ok"] == true), "{v:#}");
+    let checks = v["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 5, "a Nacos login and four config round trips");
+    assert!(checks.iter().all(|c| c["ok"] == true), "{v:#}");
     assert_eq!(v["url_leaks"].as_array().map(Vec::len), Some(0));
 }

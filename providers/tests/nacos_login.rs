@@ -164,3 +164,40 @@ async fn the_token_is_refreshed_before_its_ttl_and_relogin_is_rate_limited() {
     assert_eq!(skipped.access_token(), fresh.access_token());
     assert_eq!(SHORT_LOGINS.load(Ordering::SeqCst), before + 1);
 }
+
+#[tokio::test]
+async fn the_emulator_logs_in_like_nacos_and_no_password_or_token_travels_in_a_url() {
+    use mse_auth_providers::emulator::{Emulator, Endpoint};
+    let emulator = Emulator::start().await.unwrap();
+    emulator.nacos_add_user("nacos", "sentinel-nacos-password");
+    emulator.set_nacos_token_ttl(Duration::from_secs(600));
+    let token = NacosLogin::builder(emulator.nacos_server_addr())
+        .username("nacos")
+        .password("sentinel-nacos-password")
+        .build()
+        .unwrap()
+        .token()
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(token.ttl(), Duration::from_secs(600));
+    assert_eq!(
+        emulator.calls(Endpoint::NacosLogin),
+        1,
+        "the v3 path answered"
+    );
+    let err = NacosLogin::builder(emulator.nacos_server_addr())
+        .username("nacos")
+        .password("wrong")
+        .build()
+        .unwrap()
+        .token()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    assert!(
+        emulator.url_leaks().is_empty(),
+        "{:?}",
+        emulator.url_leaks()
+    );
+}

@@ -110,5 +110,8 @@ pub(crate) fn missing_fields_reply(endpoint: Endpoint) -> Reply {
         | Endpoint::KmsGenerateDataKey
         | Endpoint::KmsEncrypt
         | Endpoint::KmsDecrypt => Reply::json(200, &json!({ "RequestId": request_id() })),
+        Endpoint::NacosLogin => {
+            Reply::json(200, &json!({ "tokenTtl": 18000, "globalAdmin": false }))
+        }
     }
 }

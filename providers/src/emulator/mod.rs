@@ -59,6 +59,7 @@ mod faults;
 mod imds;
 mod kms;
 mod log;
+mod nacos;
 mod reply;
 mod rpc;
 mod server;
@@ -99,6 +100,8 @@ pub enum Endpoint {
     KmsEncrypt,
     /// KMS `Decrypt`.
     KmsDecrypt,
+    /// Nacos username/password login (v3 or v1 path).
+    NacosLogin,
 }
 
 impl Endpoint {
@@ -343,6 +346,24 @@ impl Emulator {
     /// Every request received, oldest first (the last 10,000).
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.state.lock().requests.to_vec()
+    }
+
+    /// Adds a Nacos user that can log in (`/nacos/v3/auth/user/login`, `/nacos/v1/auth/users/login`).
+    pub fn nacos_add_user(&self, name: &str, password: &str) {
+        self.state
+            .lock()
+            .nacos_users
+            .insert(name.to_owned(), password.to_owned());
+    }
+
+    /// Lifetime of the Nacos tokens issued from now on (default 18,000 s, at least 1 s).
+    pub fn set_nacos_token_ttl(&self, ttl: Duration) {
+        self.state.lock().nacos_token_ttl = Some(ttl.max(Duration::from_secs(1)));
+    }
+
+    /// The Nacos server address to give a client: `127.0.0.1:<port>` (context path `/nacos`).
+    pub fn nacos_server_addr(&self) -> String {
+        self.local_addr().to_string()
     }
 
     /// Every credential issued, oldest first (the last 10,000).

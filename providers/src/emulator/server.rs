@@ -17,6 +17,7 @@ use tokio::task::JoinSet;
 
 use super::faults::{self, Fault, HANG_LIMIT};
 use super::log::LoggedRequest;
+use super::nacos;
 use super::reply::Reply;
 use super::state::State;
 use super::{credentials_uri, imds, kms, sts, Endpoint, STS_HOST_ID};
@@ -74,6 +75,7 @@ enum Route {
     ImdsRole,
     ImdsCredentials(String),
     CredentialsUri(String),
+    NacosLogin(Vec<(String, String)>),
     NotFound,
 }
 
@@ -85,6 +87,7 @@ impl Route {
             Route::ImdsRole => Some(Endpoint::ImdsRole),
             Route::ImdsCredentials(_) => Some(Endpoint::ImdsCredentials),
             Route::CredentialsUri(_) => Some(Endpoint::CredentialsUri),
+            Route::NacosLogin(_) => Some(Endpoint::NacosLogin),
             Route::NotFound => None,
         }
     }
@@ -101,15 +104,22 @@ fn is_form(headers: &HeaderMap) -> bool {
         })
 }
 
+/// The request's parameters: the query, then a form body.
+fn params(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Vec<(String, String)> {
+    let mut params: Vec<(String, String)> = query
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    if is_form(headers) {
+        params.extend(form_urlencoded::parse(body).into_owned());
+    }
+    params
+}
+
 fn route(path: &str, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Route {
     match path {
+        p if nacos::LOGIN_PATHS.contains(&p) => Route::NacosLogin(params(query, headers, body)),
         "" | "/" => {
-            let mut params: Vec<(String, String)> = query
-                .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-                .unwrap_or_default();
-            if is_form(headers) {
-                params.extend(form_urlencoded::parse(body).into_owned());
-            }
+            let params = params(query, headers, body);
             let endpoint = match params.iter().find(|(k, _)| k == "Action") {
                 Some((_, action)) if action == "AssumeRole" => Some(Endpoint::AssumeRole),
                 Some((_, action)) if action == "AssumeRoleWithOIDC" => {
@@ -185,6 +195,10 @@ fn dispatch(state: &State, method: &Method, route: Route, headers: &HeaderMap) -
         Route::ImdsRole => imds::role_name(state, token, now),
         Route::ImdsCredentials(role) => imds::credentials(state, &role, token, now),
         Route::CredentialsUri(path_token) => credentials_uri::credentials(state, &path_token, now),
+        Route::NacosLogin(params) if method == Method::GET || method == Method::POST => {
+            nacos::login(state, &params)
+        }
+        Route::NacosLogin(_) => method_not_allowed(),
         Route::NotFound => Reply::text(404, "Not Found"),
     }
 }

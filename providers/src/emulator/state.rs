@@ -63,6 +63,12 @@ pub(crate) struct Inner {
     pub(crate) oidc_token: Option<String>,
     /// Every OIDC token ever configured, for [`super::Emulator::url_leaks`].
     pub(crate) oidc_tokens_seen: Vec<String>,
+    /// Nacos users (name → password).
+    pub(crate) nacos_users: HashMap<String, String>,
+    /// Every Nacos token issued, for [`super::Emulator::url_leaks`].
+    pub(crate) nacos_tokens: Vec<String>,
+    /// Lifetime of Nacos tokens (default 18,000 s).
+    pub(crate) nacos_token_ttl: Option<Duration>,
     pub(crate) imds_role: String,
     pub(crate) imds_token_required: bool,
     pub(crate) imds_tokens: HashMap<String, SystemTime>,
@@ -93,6 +99,9 @@ impl State {
                 lifetime: None,
                 oidc_token: None,
                 oidc_tokens_seen: Vec::new(),
+                nacos_users: HashMap::new(),
+                nacos_tokens: Vec::new(),
+                nacos_token_ttl: None,
                 imds_role: DEFAULT_IMDS_ROLE.to_owned(),
                 imds_token_required: false,
                 imds_tokens: HashMap::new(),

@@ -7,7 +7,8 @@ use serde_json::json;
 
 /// Start the local cloud emulator in-process and walk every auth mode through it: static keys, the
 /// environment, RAM role ARN (also chained on a role), OIDC role ARN, ECS RAM role, credentials URI,
-/// both profile files and the default chain.
+/// the KMS-rotated AccessKey, both profile files and the default chain; then a Nacos login and a config
+/// encrypt/decrypt round trip under each cipher scheme.
 ///
 /// Nothing of this machine's environment or home directory is read: the tour brings its own. Ids are
 /// masked; no secret is printed. Exits 1 when a mode fails or a secret travelled in a URL.
@@ -52,6 +53,16 @@ pub async fn run(globals: &Globals, args: Args) -> CliResult {
                 &["mode", "provider path", "AccessKey id", "valid for"],
                 &rows,
             );
+            println!();
+            let checks: Vec<Vec<String>> = tour
+                .checks
+                .iter()
+                .map(|check| match &check.result {
+                    Ok(summary) => vec![check.what.clone(), format!("ok: {summary}")],
+                    Err(e) => vec![check.what.clone(), format!("FAILED: {e}")],
+                })
+                .collect();
+            print_table(&["check", "result"], &checks);
             println!(
                 "\nthe emulator saw {} requests; secrets in URLs: {leaks}",
                 tour.requests
@@ -72,9 +83,18 @@ pub async fn run(globals: &Globals, args: Args) -> CliResult {
                     Err(e) => json!({"mode": stop.mode, "ok": false, "error": e.to_string()}),
                 })
                 .collect();
+            let checks: Vec<_> = tour
+                .checks
+                .iter()
+                .map(|check| match &check.result {
+                    Ok(summary) => json!({"check": check.what, "ok": true, "summary": summary}),
+                    Err(e) => json!({"check": check.what, "ok": false, "error": e}),
+                })
+                .collect();
             let value = json!({
                 "emulator": tour.base_url,
                 "stops": stops,
+                "checks": checks,
                 "requests": tour.requests,
                 "url_leaks": tour.url_leaks,
             });
@@ -85,9 +105,11 @@ pub async fn run(globals: &Globals, args: Args) -> CliResult {
         Ok(())
     } else {
         Err(format!(
-            "the tour did not pass: {} of {} modes failed; secrets in URLs: {leaks}",
+            "the tour did not pass: {} of {} modes and {} of {} checks failed; secrets in URLs: {leaks}",
             tour.stops.iter().filter(|s| s.result.is_err()).count(),
-            tour.stops.len()
+            tour.stops.len(),
+            tour.checks.iter().filter(|c| c.result.is_err()).count(),
+            tour.checks.len()
         )
         .into())
     }
