@@ -1045,7 +1045,7 @@ fn emulator_prints_exports_that_work_and_stops_on_ctrl_c() {
     let emulator = Running::spawn(mse_auth(&home, &[]), &["emulator", "--lifetime", "120"]);
     let mut exports = std::collections::HashMap::new();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while exports.len() < 5 {
+    while exports.len() < 6 {
         assert!(Instant::now() < deadline, "the export lines did not come");
         let line = emulator.line();
         if let Some((name, value)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
@@ -1056,6 +1056,7 @@ fn emulator_prints_exports_that_work_and_stops_on_ctrl_c() {
         vars::STS_ENDPOINT,
         vars::ECS_METADATA_ENDPOINT,
         vars::CREDENTIALS_URI,
+        vars::KMS_ENDPOINT,
         vars::ACCESS_KEY_ID,
         vars::ACCESS_KEY_SECRET,
     ] {
