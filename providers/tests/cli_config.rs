@@ -221,6 +221,46 @@ fn kms_schemes_round_trip_through_the_emulators_kms_from_stdin() {
         assert_eq!(v["dataId"], data_id);
         assert!(v.get("encryptedDataKey").is_none(), "{v:#}");
     }
+
+    // Trace logs of a KMS round trip carry no plaintext, data key or AccessKey secret either.
+    let args = [
+        "-vv",
+        "config",
+        "encrypt",
+        "--data-id",
+        "cipher-kms-aes-256-x",
+        "--kms-key-id",
+        KEY,
+    ];
+    let out = run_with_stdin(cmd(&home, &env), &args, Some(PLAIN));
+    out.assert_ok();
+    assert!(!out.stderr.is_empty(), "-vv logs");
+    assert!(
+        !out.stderr.contains("sentinel-config-plaintext"),
+        "{}",
+        out.stderr
+    );
+    let edk = json(&out)["encryptedDataKey"].as_str().unwrap().to_string();
+    secrets.push(data_key_of(&cloud, &edk));
+    out.assert_no_secret(&secrets);
+    let args = [
+        "-vv",
+        "config",
+        "decrypt",
+        "--data-id",
+        "cipher-kms-aes-256-x",
+        "--in-format",
+        "json",
+    ];
+    let out = run_with_stdin(cmd(&home, &env), &args, Some(&out.stdout));
+    out.assert_ok();
+    assert_eq!(out.stdout, PLAIN);
+    assert!(
+        !out.stderr.contains("sentinel-config-plaintext"),
+        "{}",
+        out.stderr
+    );
+    out.assert_no_secret(&secrets);
 }
 
 #[test]
