@@ -3,286 +3,16 @@
 //! running in this process. Every wait is bounded; every server listens on 127.0.0.1 only; children are
 //! killed on drop.
 
+mod cli_support;
 mod support;
 
-use mse_auth_providers::emulator::{Emulator, Endpoint};
+use cli_support::*;
+use mse_auth_providers::emulator::Endpoint;
 use mse_auth_providers::{vars, CredentialsProvider, CredentialsUriProvider};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use support::{closed_port, Canned};
-
-const BIN: &str = env!("CARGO_BIN_EXE_mse-auth");
-const AK_ID: &str = "LTAI5tCliTestKeyId";
-const AK_SECRET: &str = "sentinel-ak-secret-0042";
-const STS_TOKEN: &str = "sentinel-sts-token-0042";
-const ROLE: &str = "acs:ram::1234567890123456:role/cli";
-/// Longest a command may run before the test fails.
-const RUN_LIMIT: Duration = Duration::from_secs(30);
-
-/// A temporary HOME, removed on drop.
-struct Home(PathBuf);
-
-impl Home {
-    fn new() -> Home {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "mse-auth-cli-test-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir).expect("create a temporary HOME");
-        Home(dir)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// Writes `~/.alibabacloud/credentials` with a `ram_role_arn` default profile.
-    fn ram_role_profile(&self) {
-        let dir = self.0.join(".alibabacloud");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(
-            dir.join("credentials"),
-            format!(
-                "[default]\ntype = ram_role_arn\naccess_key_id = {AK_ID}\n\
-                 access_key_secret = {AK_SECRET}\nrole_arn = {ROLE}\n"
-            ),
-        )
-        .unwrap();
-    }
-}
-
-impl Drop for Home {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// An emulator (or canned server) running on a multi-thread runtime of this test, so it keeps serving
-/// while the test thread waits for a child process.
-struct Cloud {
-    rt: tokio::runtime::Runtime,
-    emulator: Emulator,
-}
-
-impl Cloud {
-    fn start() -> Cloud {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let emulator = rt.block_on(Emulator::start()).unwrap();
-        emulator.add_access_key(AK_ID, AK_SECRET);
-        Cloud { rt, emulator }
-    }
-
-    /// Every secret the emulator issued, and the source secret.
-    fn secrets(&self) -> Vec<String> {
-        let mut all = vec![AK_SECRET.to_string(), STS_TOKEN.to_string()];
-        for issued in self.emulator.issued() {
-            all.push(issued.access_key_secret);
-            all.push(issued.security_token);
-        }
-        all
-    }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// The binary with an empty environment but for HOME and a closed metadata port, plus `env`.
-fn mse_auth(home: &Home, env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env("HOME", home.path())
-        .env(
-            vars::ECS_METADATA_ENDPOINT,
-            format!("http://127.0.0.1:{}", closed_port()),
-        )
-        .envs(env.iter().copied())
-        .stdin(Stdio::null());
-    cmd
-}
-
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Output {
-    /// Fails when any of `secrets` appears in stdout or stderr.
-    fn assert_no_secret(&self, secrets: &[impl AsRef<str>]) {
-        for secret in secrets {
-            let secret = secret.as_ref();
-            assert!(
-                !self.stdout.contains(secret) && !self.stderr.contains(secret),
-                "a secret leaked: stdout {:?} stderr {:?}",
-                self.stdout,
-                self.stderr
-            );
-        }
-    }
-
-    fn assert_ok(&self) {
-        assert_eq!(
-            self.code, 0,
-            "stdout {:?} stderr {:?}",
-            self.stdout, self.stderr
-        );
-    }
-
-    /// Exit code 1 and exactly one stderr line `mse-auth: …`; returns that line.
-    fn assert_one_line_failure(&self) -> &str {
-        assert_eq!(
-            self.code, 1,
-            "stdout {:?} stderr {:?}",
-            self.stdout, self.stderr
-        );
-        let lines: Vec<&str> = self.stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "{:?}", self.stderr);
-        assert!(lines[0].starts_with("mse-auth: "), "{:?}", lines[0]);
-        lines[0]
-    }
-}
-
-/// Runs `cmd` with `args`, feeding `stdin`, within [`RUN_LIMIT`].
-fn run_with_stdin(mut cmd: Command, args: &[&str], stdin: Option<&str>) -> Output {
-    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-    if stdin.is_some() {
-        cmd.stdin(Stdio::piped());
-    }
-    let mut child = ChildGuard(cmd.spawn().expect("spawn mse-auth"));
-    if let Some(input) = stdin {
-        let mut pipe = child.0.stdin.take().unwrap();
-        pipe.write_all(input.as_bytes()).unwrap();
-    }
-    let mut out = child.0.stdout.take().unwrap();
-    let mut err = child.0.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let code = child.wait_within(RUN_LIMIT);
-    Output {
-        code,
-        stdout: out.join().unwrap(),
-        stderr: err.join().unwrap(),
-    }
-}
-
-fn run(cmd: Command, args: &[&str]) -> Output {
-    run_with_stdin(cmd, args, None)
-}
-
-/// Kills the child when dropped (also when a test fails).
-struct ChildGuard(Child);
-
-impl ChildGuard {
-    /// The exit code, waiting at most `limit`; panics (and kills) past it.
-    fn wait_within(&mut self, limit: Duration) -> i32 {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.0.try_wait().unwrap() {
-                return status.code().unwrap_or(-1);
-            }
-            assert!(
-                Instant::now() < deadline,
-                "mse-auth ran longer than {limit:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Sends `signal` (`INT` for Ctrl-C, `TERM`).
-    fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{signal}"), &self.0.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success());
-    }
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-/// A long-running child whose stdout lines arrive on a channel.
-struct Running {
-    child: ChildGuard,
-    lines: mpsc::Receiver<String>,
-    stderr: std::thread::JoinHandle<String>,
-}
-
-impl Running {
-    fn spawn(mut cmd: Command, args: &[&str]) -> Running {
-        cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = ChildGuard(cmd.spawn().expect("spawn mse-auth"));
-        let stdout = child.0.stdout.take().unwrap();
-        let mut stderr = child.0.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stderr = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stderr.read_to_string(&mut s);
-            s
-        });
-        Running {
-            child,
-            lines,
-            stderr,
-        }
-    }
-
-    /// The next stdout line, within 20 s.
-    fn line(&self) -> String {
-        self.lines
-            .recv_timeout(Duration::from_secs(20))
-            .expect("a line on stdout within 20 s")
-    }
-
-    /// Interrupts the child (Ctrl-C) and returns its exit code and stderr.
-    fn stop(self) -> (i32, String) {
-        self.stop_with("INT")
-    }
-
-    /// Sends `signal` and returns the child's exit code and stderr.
-    fn stop_with(mut self, signal: &str) -> (i32, String) {
-        self.child.signal(signal);
-        let code = self.child.wait_within(Duration::from_secs(10));
-        (code, self.stderr.join().unwrap())
-    }
-}
+use support::Canned;
 
 /// `export NAME='value'` and `unset NAME` lines as (name, Some(value)) / (name, None).
 fn parse_env_lines(text: &str) -> Vec<(String, Option<String>)> {
@@ -1045,7 +775,7 @@ fn emulator_prints_exports_that_work_and_stops_on_ctrl_c() {
     let emulator = Running::spawn(mse_auth(&home, &[]), &["emulator", "--lifetime", "120"]);
     let mut exports = std::collections::HashMap::new();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while exports.len() < 5 {
+    while exports.len() < 6 {
         assert!(Instant::now() < deadline, "the export lines did not come");
         let line = emulator.line();
         if let Some((name, value)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
@@ -1056,6 +786,7 @@ fn emulator_prints_exports_that_work_and_stops_on_ctrl_c() {
         vars::STS_ENDPOINT,
         vars::ECS_METADATA_ENDPOINT,
         vars::CREDENTIALS_URI,
+        vars::KMS_ENDPOINT,
         vars::ACCESS_KEY_ID,
         vars::ACCESS_KEY_SECRET,
     ] {

@@ -1,13 +1,16 @@
 //! `mse-auth`: fetch and export Alibaba Cloud credentials, explain the default chain, log in to Nacos and
-//! show request signatures, serve a local credentials URI, and run the local cloud emulator.
+//! show request signatures, encrypt and decrypt configs, serve a local credentials URI, and run the local
+//! cloud emulator.
 //!
 //! Every subcommand exits 0 on success and 1 with one line `mse-auth: <cause>` on stderr on failure (2
 //! for a usage error). Nothing prints a secret unless asked for it explicitly: `--show-secrets`, or an
-//! export format whose purpose is to hand credentials to another program.
+//! export format whose purpose is to hand credentials to another program. `config decrypt` prints a
+//! config's plaintext, which is what it is for; no command prints a data key or a local key.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod common;
+mod config;
 mod credentials;
 mod emulator;
 mod explain;
@@ -21,13 +24,15 @@ use std::process::ExitCode;
 /// Alibaba Cloud / MSE / Nacos credentials from the command line.
 ///
 /// Secrets (AccessKey secrets, security tokens, Nacos tokens) are never printed unless you ask for them
-/// with --show-secrets or an export format (`credentials --format env|credentials-uri`).
+/// with --show-secrets or an export format (`credentials --format env|credentials-uri`). `config decrypt`
+/// prints a config's plaintext: that is its purpose.
 #[derive(Debug, Parser)]
 #[command(name = "mse-auth", version, propagate_version = true)]
 #[command(after_help = "Examples:
   mse-auth credentials             # who provides credentials here (masked)
   mse-auth explain                 # what each provider of the default chain did
   eval \"$(mse-auth credentials --format env)\"   # export them into a shell
+  mse-auth config encrypt --data-id cipher-kms-aes-256-db.yaml --in db.yaml   # as MSE publishes it
   mse-auth serve --port 8090       # a credentials URI for other SDKs
   mse-auth emulator                # a local cloud for tests
   mse-auth tour                    # every auth mode on an in-process local cloud")]
@@ -43,6 +48,7 @@ enum Command {
     Credentials(credentials::Args),
     Explain(explain::Args),
     Nacos(nacos::Args),
+    Config(config::Args),
     Serve(serve::Args),
     Emulator(emulator::Args),
     Tour(tour::Args),
@@ -56,6 +62,7 @@ async fn main() -> ExitCode {
         Command::Credentials(args) => credentials::run(&cli.globals, args).await,
         Command::Explain(args) => explain::run(&cli.globals, args).await,
         Command::Nacos(args) => nacos::run(&cli.globals, args).await,
+        Command::Config(args) => config::run(&cli.globals, args).await,
         Command::Serve(args) => serve::run(&cli.globals, args).await,
         Command::Emulator(args) => emulator::run(&cli.globals, args).await,
         Command::Tour(args) => tour::run(&cli.globals, args).await,

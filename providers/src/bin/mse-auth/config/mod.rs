@@ -1,0 +1,257 @@
+//! `mse-auth config`: encrypt and decrypt Nacos/MSE config contents the way the client filters do, and
+//! make local keys for `cipher-gcm-` configs.
+
+mod decrypt;
+mod encrypt;
+mod new_local_key;
+
+use crate::common::{CliResult, Globals};
+use clap::ValueEnum;
+use mse_auth_providers::cipher::gcm::{self, KeySource, LocalKey};
+use mse_auth_providers::cipher::{ConfigCipher, Scheme};
+use mse_auth_providers::kms::KmsClient;
+use mse_auth_providers::kms_data_keys::{KmsDataKeys, DEFAULT_KEY_ID};
+use mse_auth_providers::os::Env;
+use mse_auth_providers::vars;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+/// Config encryption: the MSE/Nacos schemes chosen by dataId, with KMS or a local key.
+///
+/// The dataId picks the scheme, as in the Nacos/MSE clients: `cipher-kms-aes-128-` and
+/// `cipher-kms-aes-256-` (KMS envelope: content plus an encryptedDataKey), `cipher-gcm-` (AES-256-GCM
+/// bound to namespace, group and dataId; KMS or a local key), `cipher-aes-` (nacos-plugin AES; its
+/// encryptedDataKey is the AES key in clear), any other `cipher-…` (direct KMS, at most 6 KB); any other
+/// dataId passes through unchanged.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  mse-auth config encrypt --data-id cipher-kms-aes-256-db.yaml --in db.yaml > db.enc.json
+  mse-auth config decrypt --data-id cipher-kms-aes-256-db.yaml --in db.enc.json --in-format json
+  mse-auth config new-local-key --name ops-2024 --file ops-2024.key
+  mse-auth config encrypt --data-id cipher-gcm-db.yaml --in db.yaml \\
+      --local-key-file ops-2024.key --local-key-name ops-2024")]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    Encrypt(encrypt::Args),
+    Decrypt(decrypt::Args),
+    NewLocalKey(new_local_key::Args),
+}
+
+/// Runs `mse-auth config …`.
+pub async fn run(globals: &Globals, args: Args) -> CliResult {
+    match args.command {
+        Command::Encrypt(args) => encrypt::run(globals, args).await,
+        Command::Decrypt(args) => decrypt::run(globals, args).await,
+        Command::NewLocalKey(args) => new_local_key::run(globals, args),
+    }
+}
+
+/// Which config: dataId, group, namespace; and where the content comes from and goes to.
+#[derive(Debug, clap::Args)]
+pub struct Target {
+    /// The config's dataId; its prefix picks the scheme (see `mse-auth config --help`).
+    #[arg(long, value_name = "ID")]
+    pub data_id: String,
+    /// The config's group.
+    #[arg(long, default_value = "DEFAULT_GROUP")]
+    pub group: String,
+    /// The namespace (tenant); empty for the public namespace.
+    #[arg(long, default_value = "", value_name = "NS")]
+    pub namespace: String,
+    /// Read the content from this file (`-`: standard input, the default when it is not a terminal).
+    #[arg(long = "in", value_name = "FILE|-")]
+    pub input: Option<PathBuf>,
+    /// Write to this file (`-`: standard output, the default). A new file gets mode 0600.
+    #[arg(long = "out", value_name = "FILE|-")]
+    pub output: Option<PathBuf>,
+}
+
+/// Where the keys come from: KMS (credentials from the default chain or --profile) or a local key.
+#[derive(Debug, clap::Args)]
+pub struct Keys {
+    /// The KMS key id, alias or ARN that encrypts (decrypting needs no key id).
+    #[arg(long, default_value = DEFAULT_KEY_ID, value_name = "ID")]
+    pub kms_key_id: String,
+    /// The KMS region (endpoint kms.<region>.aliyuncs.com).
+    #[arg(long, value_name = "REGION_ID")]
+    pub kms_region: Option<String>,
+    /// The KMS endpoint, a host or URL (default: ALIBABA_CLOUD_KMS_ENDPOINT, else from --kms-region).
+    #[arg(long, value_name = "URL")]
+    pub kms_endpoint: Option<String>,
+    /// A local key file (Base64 of 32 bytes, from `config new-local-key`) for cipher-gcm- configs;
+    /// used instead of KMS to encrypt.
+    #[arg(long, value_name = "FILE", requires = "local_key_name")]
+    pub local_key_file: Option<PathBuf>,
+    /// The local key's name, recorded in (and checked against) the ciphertext.
+    #[arg(long, value_name = "NAME", requires = "local_key_file")]
+    pub local_key_name: Option<String>,
+}
+
+/// `json` (content and encryptedDataKey with the config's coordinates) or `plain` (the content only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON object: dataId, group, namespace, scheme, content (and from encrypt,
+    /// encryptedDataKey).
+    Json,
+    /// The content only.
+    Plain,
+}
+
+/// The scheme's name in JSON output and messages.
+pub fn scheme_name(scheme: Scheme) -> &'static str {
+    match scheme {
+        Scheme::KmsAes128 => "kms-aes-128",
+        Scheme::KmsAes256 => "kms-aes-256",
+        Scheme::KmsDirect => "kms-direct",
+        Scheme::NacosAes => "nacos-aes",
+        Scheme::Gcm => "gcm",
+        _ => "none",
+    }
+}
+
+/// Logs (at -v) that a dataId without a scheme passes through unchanged, as the library does.
+pub fn note_passthrough(target: &Target, scheme: Scheme) {
+    if !scheme.is_encrypted() {
+        tracing::info!(
+            data_id = %target.data_id,
+            "the dataId has no cipher- scheme prefix: the content passes through unchanged"
+        );
+    }
+}
+
+/// The content from `--in` (or standard input), as UTF-8 text, wiped on drop.
+pub fn read_input(input: Option<&Path>) -> CliResult<Zeroizing<String>> {
+    let mut bytes = Zeroizing::new(Vec::new());
+    match input {
+        Some(path) if path != Path::new("-") => {
+            let mut file = std::fs::File::open(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            file.read_to_end(&mut bytes)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        }
+        Some(_) => {
+            std::io::stdin().lock().read_to_end(&mut bytes)?;
+        }
+        None => {
+            if std::io::stdin().is_terminal() {
+                return Err(
+                    "no input: give --in FILE, or pipe the content in (--in - reads the \
+                            terminal)"
+                        .into(),
+                );
+            }
+            std::io::stdin().lock().read_to_end(&mut bytes)?;
+        }
+    }
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => Ok(Zeroizing::new(text.to_string())),
+        Err(_) => Err("the input is not UTF-8 text".into()),
+    }
+}
+
+/// Writes `text` to `--out` (or standard output). A file is created with mode 0600, or truncated.
+pub fn write_output(output: Option<&Path>, text: &str) -> CliResult {
+    match output {
+        Some(path) if path != Path::new("-") => {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options
+                .open(path)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            file.write_all(text.as_bytes())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+        _ => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// The local key from `--local-key-file` and `--local-key-name`, if given.
+fn local_key(keys: &Keys) -> CliResult<Option<LocalKey>> {
+    let (Some(file), Some(name)) = (&keys.local_key_file, &keys.local_key_name) else {
+        return Ok(None);
+    };
+    let text = Zeroizing::new(
+        std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read the local key file {}: {e}", file.display()))?,
+    );
+    let key = LocalKey::from_base64(name.clone(), &text)
+        .map_err(|e| format!("the local key file {}: {e}", file.display()))?;
+    Ok(Some(key))
+}
+
+/// The KMS data key service: `--kms-*` flags, credentials from the default chain (or `--profile`).
+fn kms(globals: &Globals, keys: &Keys) -> CliResult<Arc<KmsDataKeys>> {
+    let env_endpoint = Env::real().get(vars::KMS_ENDPOINT);
+    if keys.kms_region.is_none()
+        && keys.kms_endpoint.is_none()
+        && env_endpoint.is_none_or(|e| e.trim().is_empty())
+    {
+        return Err(format!(
+            "no KMS endpoint: give --kms-region or --kms-endpoint, or set {}",
+            vars::KMS_ENDPOINT
+        )
+        .into());
+    }
+    let mut builder = KmsClient::builder().credentials(globals.chain().build());
+    if let Some(region) = &keys.kms_region {
+        builder = builder.region(region.clone());
+    }
+    if let Some(endpoint) = &keys.kms_endpoint {
+        builder = builder.endpoint(endpoint.clone());
+    }
+    let client = builder.build()?;
+    Ok(Arc::new(
+        KmsDataKeys::new(client).key_id(keys.kms_key_id.clone()),
+    ))
+}
+
+/// What a run needs KMS for.
+pub enum Op<'a> {
+    /// Encrypting `content`.
+    Encrypt(&'a str),
+    /// Decrypting `content`.
+    Decrypt(&'a str),
+}
+
+/// A cipher with only what `scheme` needs for `op`: KMS only when it will be called, so a local-key
+/// `cipher-gcm-` or a `cipher-aes-` config needs no KMS settings or credentials.
+pub fn cipher(
+    globals: &Globals,
+    keys: &Keys,
+    scheme: Scheme,
+    op: Op<'_>,
+) -> CliResult<ConfigCipher> {
+    let local = local_key(keys)?;
+    let content = match op {
+        Op::Encrypt(c) | Op::Decrypt(c) => c,
+    };
+    let needs_kms = !content.trim().is_empty()
+        && match (scheme, op) {
+            (Scheme::Gcm, Op::Encrypt(_)) => local.is_none(),
+            (Scheme::Gcm, Op::Decrypt(text)) => gcm::Sealed::parse(text)
+                .is_ok_and(|sealed| sealed.wrapped_key().source == KeySource::Kms),
+            _ => scheme.needs_kms(),
+        };
+    let mut builder = ConfigCipher::builder();
+    if let Some(local) = local {
+        builder = builder.local_key(local);
+    }
+    if needs_kms {
+        builder = builder.data_key_service(kms(globals, keys)?);
+    }
+    Ok(builder.build())
+}
