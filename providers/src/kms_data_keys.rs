@@ -26,7 +26,7 @@
 
 use crate::kms::KmsClient;
 use mse_auth::cipher::{BoxFuture, CipherError, DataKey, DataKeyService, KeySpec};
-use mse_auth::CredentialsError;
+use mse_auth::{CredentialsError, ErrorKind};
 use std::fmt;
 use zeroize::Zeroizing;
 
@@ -64,9 +64,16 @@ impl KmsDataKeys {
     }
 }
 
-/// A KMS failure as a cipher error, keeping the upstream code and request id.
+/// A KMS failure as a cipher error: the upstream code, message, request id and HTTP status once each,
+/// the original error as the source.
 fn cipher_error(err: CredentialsError) -> CipherError {
-    let mut out = CipherError::kms(err.to_string());
+    let message = match (err.kind(), err.status()) {
+        (ErrorKind::Provider, Some(status)) => format!("HTTP {status}: {}", err.message()),
+        (ErrorKind::Provider, None) => err.message().to_string(),
+        // Timeouts and transport failures: their own message names what happened.
+        _ => err.to_string(),
+    };
+    let mut out = CipherError::kms(message);
     if let Some(code) = err.code() {
         out = out.with_code(code);
     }
@@ -116,5 +123,27 @@ impl DataKeyService for KmsDataKeys {
 
     fn key_id(&self) -> &str {
         &self.key_id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kms_errors_keep_code_and_request_id_once() {
+        let err = CredentialsError::provider("kms", "The specified key is not found.")
+            .with_code("Forbidden.KeyNotFound")
+            .with_request_id("R-1")
+            .with_status(404);
+        assert_eq!(
+            cipher_error(err).to_string(),
+            "KMS: Forbidden.KeyNotFound: HTTP 404: The specified key is not found. (RequestId R-1)"
+        );
+        let err = CredentialsError::timed_out("kms", std::time::Duration::from_secs(15));
+        assert_eq!(
+            cipher_error(err).to_string(),
+            "KMS: kms: timed out after 15s"
+        );
     }
 }
