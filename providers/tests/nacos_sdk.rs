@@ -30,6 +30,41 @@ const GROUP: &str = "DEFAULT_GROUP";
 const KMS_KEY: &str = "alias/mse-auth-nacos-sdk";
 const SECRET: &str = "password: sentinel-plaintext-42";
 
+/// Everything logged by this test binary, at TRACE, for the secrecy check.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs the process-wide TRACE subscriber; every test calls it first, so no callsite is seen
+/// before it exists (tracing caches interest per callsite).
+fn logs() -> &'static Captured {
+    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+        captured
+    })
+}
+
 /// Runs a nacos-sdk call with a deadline.
 async fn bounded<T>(what: &str, call: impl Future<Output = T>) -> T {
     tokio::time::timeout(Duration::from_secs(15), call)
@@ -131,6 +166,7 @@ async fn kms(emulator: &Emulator) -> Arc<KmsDataKeys> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_plugin_token_lets_nacos_sdk_publish_and_read_with_auth_on() {
+    logs();
     let server = Rnacos::start(3600);
     let cache = TempDir::new("auth");
     let plugin = login(&server, ADMIN.1);
@@ -148,6 +184,7 @@ async fn the_plugin_token_lets_nacos_sdk_publish_and_read_with_auth_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_plugin_or_with_a_wrong_password_the_server_refuses() {
+    logs();
     let server = Rnacos::start(3600);
     let token = server.admin_token().unwrap();
     assert_eq!(server.publish(&token, "app.yaml", GROUP, "k: v"), 200);
@@ -180,6 +217,7 @@ async fn without_the_plugin_or_with_a_wrong_password_the_server_refuses() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gcm_and_direct_kms_configs_are_stored_encrypted_and_read_back_in_plaintext() {
+    logs();
     let server = Rnacos::start(3600);
     let emulator = Emulator::start().await.unwrap();
     let keys = kms(&emulator).await;
@@ -282,6 +320,7 @@ impl ConfigFilter for Recorder {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn envelope_configs_round_trip_when_the_data_key_is_kept() {
+    logs();
     let server = Rnacos::start(3600);
     let emulator = Emulator::start().await.unwrap();
     let keys = kms(&emulator).await;
@@ -355,6 +394,7 @@ async fn envelope_configs_round_trip_when_the_data_key_is_kept() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_config_that_cannot_be_encrypted_is_not_published() {
+    logs();
     let server = Rnacos::start(3600);
     let token = server.admin_token().unwrap();
     let data_id = "cipher-kms-aes-256-db.yaml";
@@ -389,4 +429,52 @@ async fn a_config_that_cannot_be_encrypted_is_not_published() {
         404,
         "nothing stored"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_password_token_plaintext_or_key_reaches_the_logs_at_trace() {
+    let logs = logs();
+    let server = Rnacos::start(3600);
+    let emulator = Emulator::start().await.unwrap();
+    let keys = kms(&emulator).await;
+    let plugin = login(&server, ADMIN.1);
+    let filter = MseConfigFilter::new(Arc::new(
+        ConfigCipher::builder().data_key_service(keys).build(),
+    ));
+    let service = config_service(
+        &server,
+        &TempDir::new("secrecy"),
+        Some(&plugin),
+        vec![Box::new(filter.clone())],
+    )
+    .await;
+    assert!(publish(&service, "cipher-kms-aes-256-s.yaml", SECRET)
+        .await
+        .unwrap());
+    // rnacos dropped the data key: a logged decrypt failure.
+    assert_eq!(
+        read(&service, "cipher-kms-aes-256-s.yaml").await.unwrap(),
+        ""
+    );
+    assert!(publish(&service, "cipher-s.yaml", SECRET).await.unwrap());
+    assert_eq!(read(&service, "cipher-s.yaml").await.unwrap(), SECRET);
+    let wrong = login(&server, "sentinel-wrong-password");
+    let _ = wrong.relogin().await;
+    let token = plugin.nacos_login().unwrap().current().expect("a token");
+
+    let text =
+        String::from_utf8_lossy(&logs.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
+    assert!(
+        text.contains("cannot decrypt the config") && text.contains("cipher-kms-aes-256-s.yaml"),
+        "the failure is logged with its dataId"
+    );
+    assert!(text.contains("MissingDataKey"), "and its kind");
+    for sentinel in [
+        "sentinel-plaintext",
+        "sentinel-wrong-password",
+        "nacos-sdk-kms-secret",
+        token.access_token(),
+    ] {
+        assert!(!text.contains(sentinel), "{sentinel:?} was logged");
+    }
 }
