@@ -29,6 +29,8 @@ pub mod kms;
 pub mod kms_data_keys;
 pub mod kms_rotating;
 pub mod nacos;
+#[cfg(feature = "nacos-sdk")]
+pub mod nacos_sdk;
 pub mod oidc_role_arn;
 pub mod profile;
 mod profile_mode;

@@ -1,12 +1,15 @@
-//! Nacos authentication: username/password login tokens ([`login`]) and the server list they use.
+//! Nacos authentication: username/password login tokens ([`login`]), the server list they use, and the
+//! server-to-server identity header ([`server_identity`]).
 //!
 //! Environment names follow nacos-sdk-rust: `NACOS_CLIENT_SERVER_ADDRESS` (comma-separated servers),
 //! `NACOS_CLIENT_USERNAME`, `NACOS_CLIENT_PASSWORD`.
 
 pub mod login;
+pub mod server_identity;
 pub mod server_list;
 
 pub use login::{NacosLogin, NacosToken};
+pub use server_identity::ServerIdentity;
 pub use server_list::ServerList;
 
 /// Comma-separated Nacos servers: `host[:port]` (port 8848 by default) or `http(s)://host[:port]`.

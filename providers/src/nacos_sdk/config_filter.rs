@@ -1,0 +1,307 @@
+//! [`MseConfigFilter`]: nacos-sdk's `ConfigFilter` on a [`ConfigCipher`].
+//!
+//! On publish it encrypts the content of a `cipher-…` dataId and sets the request's `encryptedDataKey`
+//! (empty for schemes without one); on read and on listener notifications it decrypts with the
+//! `encryptedDataKey` the server returned. Other dataIds and blank contents pass through untouched
+//! (spec §C.0, §G.2), and so does anything an earlier filter wrote.
+//!
+//! The trait is `async` in nacos-sdk 0.8.3, so the cipher (and KMS) is awaited directly: no bridge, no
+//! blocking of a runtime worker. Unwrapped KMS data keys are cached by the cipher, so reading the same
+//! config again does not call KMS.
+//!
+//! # When it fails
+//!
+//! nacos-sdk's filter cannot return an error. A failure is logged once, at `warn`, with the dataId,
+//! group, namespace and the [`CipherError`]'s kind and message (never content or keys), counted in
+//! [`MseConfigFilter::failures`], and then:
+//! - **publish**: the content, the `encryptedDataKey` *and the dataId* are emptied, so neither the
+//!   plaintext of a `cipher-` config nor an empty content ever lands on the config being published.
+//!   Nacos and MSE refuse a blank dataId and content, so `publish_config` fails; a server that validates
+//!   nothing (rnacos) answers `Ok(true)` and at worst keeps an empty entry under a blank dataId, while
+//!   the real config keeps its previous version. Watch the log or [`MseConfigFilter::failures`].
+//! - **read / listen**: the content handed to the caller is empty: never the ciphertext dressed up as
+//!   plaintext. nacos-sdk keeps the ciphertext in its cache and filters every read again, so the next read
+//!   after a transient KMS failure decrypts normally.
+//!
+//! An envelope config (`cipher-kms-aes-128-`, `cipher-kms-aes-256-`) read from a server that drops
+//! `encryptedDataKey` (rnacos, spec §G.3) fails this way with
+//! [`MissingDataKey`](mse_auth::cipher::CipherErrorKind::MissingDataKey); use `cipher-gcm-` there.
+
+use async_trait::async_trait;
+use mse_auth::cipher::{CipherError, ConfigCipher, Scheme};
+use nacos_sdk::api::plugin::{ConfigFilter, ConfigReq, ConfigResp};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use super::NAME;
+
+/// nacos-sdk's `ConfigFilter` for encrypted configs; see the [module docs](self). Cheap to clone:
+/// clones share the cipher and the failure count.
+#[derive(Clone)]
+pub struct MseConfigFilter {
+    cipher: Arc<ConfigCipher>,
+    failures: Arc<AtomicU64>,
+}
+
+impl fmt::Debug for MseConfigFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MseConfigFilter")
+            .field("cipher", &self.cipher)
+            .field("failures", &self.failures())
+            .finish()
+    }
+}
+
+fn needs_cipher(data_id: &str, content: &str) -> bool {
+    Scheme::for_data_id(data_id).is_encrypted() && !content.trim().is_empty()
+}
+
+impl MseConfigFilter {
+    /// A filter encrypting and decrypting with `cipher`.
+    pub fn new(cipher: Arc<ConfigCipher>) -> Self {
+        Self {
+            cipher,
+            failures: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// How many configs failed to encrypt or decrypt since this filter was made.
+    pub fn failures(&self) -> u64 {
+        self.failures.load(Ordering::Relaxed)
+    }
+
+    /// The publish side: encrypts `req` in place.
+    pub async fn encrypt(&self, req: &mut ConfigReq) {
+        if !needs_cipher(&req.data_id, &req.content) {
+            return;
+        }
+        match self
+            .cipher
+            .encrypt(&req.namespace, &req.group, &req.data_id, &req.content)
+            .await
+        {
+            Ok(sealed) => {
+                req.content = sealed.content;
+                req.encrypted_data_key = sealed.encrypted_data_key;
+            }
+            Err(e) => {
+                self.failed("encrypt", &req.data_id, &req.group, &req.namespace, &e);
+                req.content.clear();
+                req.encrypted_data_key.clear();
+                req.data_id.clear();
+            }
+        }
+    }
+
+    /// The read side: decrypts `resp` in place.
+    pub async fn decrypt(&self, resp: &mut ConfigResp) {
+        if !needs_cipher(&resp.data_id, &resp.content) {
+            return;
+        }
+        match self
+            .cipher
+            .decrypt(
+                &resp.namespace,
+                &resp.group,
+                &resp.data_id,
+                &resp.content,
+                &resp.encrypted_data_key,
+            )
+            .await
+        {
+            Ok(plain) => resp.content = plain,
+            Err(e) => {
+                self.failed("decrypt", &resp.data_id, &resp.group, &resp.namespace, &e);
+                resp.content.clear();
+            }
+        }
+    }
+
+    fn failed(&self, what: &str, data_id: &str, group: &str, namespace: &str, e: &CipherError) {
+        self.failures.fetch_add(1, Ordering::Relaxed);
+        let outcome = if what == "encrypt" {
+            "the request was emptied (content and dataId) so nothing is published"
+        } else {
+            "the caller gets an empty content"
+        };
+        tracing::warn!(
+            name = NAME,
+            data_id,
+            group,
+            namespace,
+            kind = ?e.kind(),
+            error = %e,
+            "cannot {what} the config; {outcome}"
+        );
+    }
+}
+
+#[async_trait]
+impl ConfigFilter for MseConfigFilter {
+    async fn filter(
+        &self,
+        config_req: Option<&mut ConfigReq>,
+        config_resp: Option<&mut ConfigResp>,
+    ) {
+        if let Some(req) = config_req {
+            self.encrypt(req).await;
+        }
+        if let Some(resp) = config_resp {
+            self.decrypt(resp).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mse_auth::cipher::gcm::LocalKey;
+    use mse_auth::cipher::CipherErrorKind;
+    use mse_auth::test_util::FakeKms;
+
+    fn req(data_id: &str, content: &str) -> ConfigReq {
+        ConfigReq::new(
+            data_id.into(),
+            "G".into(),
+            "ns".into(),
+            content.into(),
+            String::new(),
+        )
+    }
+
+    fn resp(data_id: &str, content: &str, key: &str) -> ConfigResp {
+        ConfigResp::new(
+            data_id.into(),
+            "G".into(),
+            "ns".into(),
+            content.into(),
+            key.into(),
+        )
+    }
+
+    fn local() -> MseConfigFilter {
+        let key = LocalKey::new("test-key", &[7u8; 32]).unwrap();
+        MseConfigFilter::new(Arc::new(ConfigCipher::builder().local_key(key).build()))
+    }
+
+    #[tokio::test]
+    async fn plain_data_ids_and_blank_contents_pass_through_untouched() {
+        let f = local();
+        for (data_id, content) in [
+            ("app.yaml", "password: x"),
+            ("cipher-gcm-app", "  "),
+            ("cipher-", "x"),
+        ] {
+            let mut r = req(data_id, content);
+            r.encrypted_data_key = "set-by-an-earlier-filter".into();
+            f.filter(Some(&mut r), None).await;
+            assert_eq!(
+                (r.content.as_str(), r.encrypted_data_key.as_str()),
+                (content, "set-by-an-earlier-filter")
+            );
+            let mut r = resp(data_id, content, "k");
+            f.filter(None, Some(&mut r)).await;
+            assert_eq!(
+                (r.content.as_str(), r.encrypted_data_key.as_str()),
+                (content, "k")
+            );
+        }
+        assert_eq!(f.failures(), 0);
+    }
+
+    #[tokio::test]
+    async fn gcm_round_trips_through_the_filter() {
+        let f = local();
+        let mut r = req("cipher-gcm-app", "password: sentinel-plain");
+        f.filter(Some(&mut r), None).await;
+        assert!(!r.content.contains("sentinel-plain"));
+        assert_eq!(r.encrypted_data_key, "");
+        let mut back = resp("cipher-gcm-app", &r.content, "");
+        f.filter(None, Some(&mut back)).await;
+        assert_eq!(back.content, "password: sentinel-plain");
+    }
+
+    #[tokio::test]
+    async fn envelope_schemes_round_trip_with_the_data_key() {
+        let kms = Arc::new(FakeKms::new("alias/test"));
+        let f = MseConfigFilter::new(Arc::new(
+            ConfigCipher::builder().data_key_service(kms).build(),
+        ));
+        for data_id in [
+            "cipher-kms-aes-128-app",
+            "cipher-kms-aes-256-app",
+            "cipher-app",
+        ] {
+            let mut r = req(data_id, "password: sentinel-plain");
+            f.filter(Some(&mut r), None).await;
+            assert!(!r.content.contains("sentinel-plain"), "{data_id}");
+            assert_eq!(
+                r.encrypted_data_key.is_empty(),
+                data_id == "cipher-app",
+                "{data_id}"
+            );
+            let mut back = resp(data_id, &r.content, &r.encrypted_data_key);
+            f.filter(None, Some(&mut back)).await;
+            assert_eq!(back.content, "password: sentinel-plain", "{data_id}");
+        }
+        assert_eq!(f.failures(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_failed_publish_empties_the_request_instead_of_sending_plaintext() {
+        let kms = Arc::new(FakeKms::new("alias/test"));
+        kms.fail_with(
+            CipherError::kms("The specified Key is not enabled.")
+                .with_code("Forbidden.KeyNotEnabled"),
+        );
+        let f = MseConfigFilter::new(Arc::new(
+            ConfigCipher::builder().data_key_service(kms).build(),
+        ));
+        let mut r = req("cipher-kms-aes-256-app", "password: sentinel-plain");
+        f.filter(Some(&mut r), None).await;
+        assert_eq!(
+            (
+                r.data_id.as_str(),
+                r.content.as_str(),
+                r.encrypted_data_key.as_str()
+            ),
+            ("", "", "")
+        );
+        assert_eq!(f.failures(), 1);
+        // No KMS at all: the same.
+        let f = MseConfigFilter::new(Arc::new(ConfigCipher::builder().build()));
+        let mut r = req("cipher-app", "password: sentinel-plain");
+        f.filter(Some(&mut r), None).await;
+        assert_eq!((r.data_id.as_str(), r.content.as_str()), ("", ""));
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_hands_over_an_empty_content_not_ciphertext() {
+        let f = local();
+        let mut r = req("cipher-gcm-app", "password: sentinel-plain");
+        f.filter(Some(&mut r), None).await;
+        // Moved to another dataId: authentication fails.
+        let mut moved = resp("cipher-gcm-other", &r.content, "");
+        f.filter(None, Some(&mut moved)).await;
+        assert_eq!(moved.content, "");
+        // An envelope config without its data key (rnacos drops it).
+        let kms = Arc::new(FakeKms::new("alias/test"));
+        let g = MseConfigFilter::new(Arc::new(
+            ConfigCipher::builder().data_key_service(kms).build(),
+        ));
+        let mut r = req("cipher-kms-aes-128-app", "x");
+        g.filter(Some(&mut r), None).await;
+        let mut dropped = resp("cipher-kms-aes-128-app", &r.content, "");
+        g.filter(None, Some(&mut dropped)).await;
+        assert_eq!(dropped.content, "");
+        assert_eq!((f.failures(), g.failures()), (1, 1));
+        // The kind the log line reports.
+        let err = ConfigCipher::builder()
+            .build()
+            .decrypt("ns", "G", "cipher-kms-aes-128-app", &r.content, "")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), CipherErrorKind::MissingDataKey);
+    }
+}
