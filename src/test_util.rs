@@ -271,3 +271,45 @@ impl DataKeyService for FakeKms {
         &self.inner.key_id
     }
 }
+
+/// An in-memory log sink for tests that capture `tracing` output (hand `move || sink.clone()` to a
+/// `tracing_subscriber` writer) and then search it, e.g. for secrets that must not be there. Clones
+/// share the buffer.
+///
+/// ```
+/// use std::io::Write;
+/// use mse_auth::test_util::CapturedLog;
+///
+/// let log = CapturedLog::default();
+/// log.clone().write_all(b"loaded a new value").unwrap();
+/// assert_eq!(log.text(), "loaded a new value");
+/// ```
+#[derive(Clone, Default)]
+pub struct CapturedLog(Arc<Mutex<Vec<u8>>>);
+
+impl CapturedLog {
+    /// Everything written so far, as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+}
+
+impl fmt::Debug for CapturedLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CapturedLog")
+    }
+}
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

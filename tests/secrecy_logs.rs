@@ -3,11 +3,11 @@
 
 use aws_smithy_async::test_util::tick_advance_sleep::tick_advance_time_and_sleep;
 use aws_smithy_async::time::TimeSource;
+use mse_auth::test_util::CapturedLog;
 use mse_auth::test_util::ScriptedProvider;
 use mse_auth::{Credentials, CredentialsError, CredentialsProvider, ProviderChain, RefreshCache};
-use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 const SECRET: &str = "sentinel-SECRET-7c1e";
@@ -18,22 +18,9 @@ fn assert_clean(what: &str, text: &str) {
     assert!(!text.contains(TOKEN), "{what} shows the token: {text}");
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn a_refresh_flow_at_trace_level_logs_no_secret() {
-    let captured = Captured::default();
+    let captured = CapturedLog::default();
     let sink = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -83,7 +70,7 @@ fn a_refresh_flow_at_trace_level_logs_no_secret() {
             assert!(calls.load(Ordering::SeqCst) >= 2, "a refresh happened");
         });
     });
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("loading failed"), "the flow logged: {logs}");
     assert!(
         logs.contains("ST****-0"),

@@ -8,9 +8,9 @@ use mse_auth_providers::emulator::Emulator;
 use mse_auth_providers::kms::{KeySpec, KmsClient};
 use mse_auth_providers::kms_data_keys::KmsDataKeys;
 use mse_auth_providers::kms_rotating::KmsRotatingProvider;
+use mse_auth_providers::test_util::CapturedLog;
 use mse_auth_providers::{CredentialsProvider, StaticAccessKeyProvider};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 const SIGNER: &str = "LTAI5tKmsSecrecySigner";
@@ -19,22 +19,6 @@ const ROTATED_ID: &str = "LTAI5tRotatedKeyId";
 const ROTATED_SECRET: &str = "sentinel-ROTATED-SECRET-9b7e";
 const PLAINTEXT: &str = "db.password=sentinel-CONFIG-PLAINTEXT-77aa";
 const KEY: &str = "alias/secrecy";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn client(emulator: &Emulator) -> KmsClient {
     KmsClient::builder()
@@ -46,7 +30,7 @@ fn client(emulator: &Emulator) -> KmsClient {
 
 #[tokio::test]
 async fn no_secret_data_key_or_plaintext_reaches_trace_logs_debug_or_urls() {
-    let log = Captured::default();
+    let log = CapturedLog::default();
     let writer = log.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -107,7 +91,7 @@ async fn no_secret_data_key_or_plaintext_reaches_trace_logs_debug_or_urls() {
         .unwrap_err();
     shown.push_str(&format!("{err} {err:?}"));
 
-    let text = String::from_utf8_lossy(&log.0.lock().unwrap()).into_owned();
+    let text = log.text();
     for expected in [
         "read the KMS secret",
         "forced refresh of the KMS secret",

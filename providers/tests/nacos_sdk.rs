@@ -15,6 +15,7 @@ use mse_auth_providers::kms::KmsClient;
 use mse_auth_providers::kms_data_keys::KmsDataKeys;
 use mse_auth_providers::nacos::NacosLogin;
 use mse_auth_providers::nacos_sdk::{is_forbidden, MseAuthPlugin, MseConfigFilter};
+use mse_auth_providers::test_util::CapturedLog;
 use mse_auth_providers::StaticAccessKeyProvider;
 use nacos_sdk::api::config::{ConfigService, ConfigServiceBuilder};
 use nacos_sdk::api::plugin::{ConfigFilter, ConfigReq, ConfigResp};
@@ -30,30 +31,12 @@ const GROUP: &str = "DEFAULT_GROUP";
 const KMS_KEY: &str = "alias/mse-auth-nacos-sdk";
 const SECRET: &str = "password: sentinel-plaintext-42";
 
-/// Everything logged by this test binary, at TRACE, for the secrecy check.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Installs the process-wide TRACE subscriber; every test calls it first, so no callsite is seen
 /// before it exists (tracing caches interest per callsite).
-fn logs() -> &'static Captured {
-    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+fn logs() -> &'static CapturedLog {
+    static LOGS: std::sync::OnceLock<CapturedLog> = std::sync::OnceLock::new();
     LOGS.get_or_init(|| {
-        let captured = Captured::default();
+        let captured = CapturedLog::default();
         let writer = captured.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_max_level(tracing::Level::TRACE)
@@ -462,8 +445,7 @@ async fn no_password_token_plaintext_or_key_reaches_the_logs_at_trace() {
     let _ = wrong.relogin().await;
     let token = plugin.nacos_login().unwrap().current().expect("a token");
 
-    let text =
-        String::from_utf8_lossy(&logs.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
+    let text = logs.text();
     assert!(
         text.contains("cannot decrypt the config") && text.contains("cipher-kms-aes-256-s.yaml"),
         "the failure is logged with its dataId"

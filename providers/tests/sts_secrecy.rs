@@ -4,8 +4,7 @@
 //! One test in its own binary: `tracing` caches per-callsite interest process-wide, and a thread-local
 //! subscriber racing with other tests' first use of a callsite can miss events.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use mse_auth_providers::test_util::CapturedLog;
 
 use mse_auth_providers::emulator::Emulator;
 use mse_auth_providers::os::{Env, Fs};
@@ -22,30 +21,6 @@ const IDP: &str = "acs:ram::123456789012:oidc-provider/rrsa";
 const TOKEN_FILE: &str = "/var/run/secrets/rrsa/token";
 const OIDC_TOKEN: &str = "sentinel-OIDC-TOKEN-5c2f";
 const OTHER_OIDC_TOKEN: &str = "sentinel-OTHER-OIDC-TOKEN-8d04";
-
-/// Everything a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
-    }
-}
 
 fn context() -> Context {
     Context::default()
@@ -109,7 +84,7 @@ async fn flows(emulator: &Emulator) -> String {
 
 #[tokio::test]
 async fn no_secret_or_token_reaches_trace_logs_debug_display_or_urls() {
-    let log = Captured::default();
+    let log = CapturedLog::default();
     let writer = log.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
