@@ -21,8 +21,6 @@ pub mod context;
 pub mod credentials_uri;
 pub mod default_chain;
 pub mod ecs_ram_role;
-#[cfg(feature = "emulator")]
-pub mod emulator;
 pub mod endpoint;
 pub mod http;
 pub mod kms;
@@ -37,8 +35,6 @@ mod profile_mode;
 pub mod ram_role_arn;
 mod rpc;
 pub mod sts;
-#[cfg(feature = "emulator")]
-pub mod tour;
 
 pub use cli_profile::CliProfileProvider;
 pub use context::Context;

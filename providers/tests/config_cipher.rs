@@ -1,9 +1,9 @@
 //! The config ciphers with KMS: every scheme round-trips through the emulator's KMS, envelope data keys
 //! are unwrapped once for many reads, and no plaintext, data key or blob ever travels in a URL.
 
+use mse_auth_emulator::{Emulator, Endpoint};
 use mse_auth_providers::cipher::gcm::LocalKey;
 use mse_auth_providers::cipher::{CipherErrorKind, ConfigCipher};
-use mse_auth_providers::emulator::{Emulator, Endpoint};
 use mse_auth_providers::kms::KmsClient;
 use mse_auth_providers::kms_data_keys::KmsDataKeys;
 use mse_auth_providers::StaticAccessKeyProvider;

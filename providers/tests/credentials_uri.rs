@@ -5,7 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant, SystemTime};
 
-use mse_auth_providers::emulator::{Emulator, Endpoint, Fault, IssuedCredentials};
+use mse_auth_emulator::{Emulator, Endpoint, Fault, IssuedCredentials};
 use mse_auth_providers::http::Timeouts;
 use mse_auth_providers::os::Env;
 use mse_auth_providers::{credentials_uri, vars};

@@ -1,7 +1,7 @@
 //! The default chain against the emulator: each provider wins in turn and reports its path; with nothing
 //! configured it fails fast with every provider's reason.
 
-use mse_auth_providers::emulator::{Emulator, Endpoint};
+use mse_auth_emulator::{Emulator, Endpoint};
 use mse_auth_providers::os::{Env, Fs};
 use mse_auth_providers::{vars, Context, CredentialsProvider, DefaultChain, ErrorKind};
 use std::time::{Duration, Instant};

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use mse_auth_providers::emulator::{Emulator, Endpoint, Fault, IssuedCredentials, LoggedRequest};
+use mse_auth_emulator::{Emulator, Endpoint, Fault, IssuedCredentials, LoggedRequest};
 use mse_auth_providers::http::Timeouts;
 use mse_auth_providers::os::Env;
 use mse_auth_providers::{ecs_ram_role, vars};

@@ -3,7 +3,7 @@
 
 mod support;
 
-use mse_auth_providers::emulator::{Emulator, Endpoint};
+use mse_auth_emulator::{Emulator, Endpoint};
 use mse_auth_providers::http::{HttpClient, HttpRequest, Timeouts};
 use mse_auth_providers::os::Env;
 use mse_auth_providers::{vars, Context, CredentialsProvider, CredentialsUriProvider};

@@ -6,8 +6,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use mse_auth_emulator::{Emulator, Endpoint, Fault};
 use mse_auth_providers::backoff::Backoff;
-use mse_auth_providers::emulator::{Emulator, Endpoint, Fault};
 use mse_auth_providers::http::Timeouts;
 use mse_auth_providers::kms::{KeySpec, KmsClient, RetryPolicy};
 use mse_auth_providers::os::Env;

@@ -7,8 +7,8 @@ use aws_smithy_async::test_util::tick_advance_sleep::{
     tick_advance_time_and_sleep, TickAdvanceTime,
 };
 use aws_smithy_async::time::TimeSource;
+use mse_auth_emulator::{Emulator, Endpoint, Fault};
 use mse_auth_providers::backoff::Backoff;
-use mse_auth_providers::emulator::{Emulator, Endpoint, Fault};
 use mse_auth_providers::kms::{KmsClient, RetryPolicy};
 use mse_auth_providers::kms_rotating::{self, KmsRotatingProvider};
 use mse_auth_providers::os::Env;

@@ -3,8 +3,8 @@
 //! secret, a data key or a config's plaintext. One test in its own binary (tracing caches call-site
 //! interest process-wide).
 
+use mse_auth_emulator::Emulator;
 use mse_auth_providers::cipher::ConfigCipher;
-use mse_auth_providers::emulator::Emulator;
 use mse_auth_providers::kms::{KeySpec, KmsClient};
 use mse_auth_providers::kms_data_keys::KmsDataKeys;
 use mse_auth_providers::kms_rotating::KmsRotatingProvider;

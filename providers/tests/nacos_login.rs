@@ -167,7 +167,7 @@ async fn the_token_is_refreshed_before_its_ttl_and_relogin_is_rate_limited() {
 
 #[tokio::test]
 async fn the_emulator_logs_in_like_nacos_and_no_password_or_token_travels_in_a_url() {
-    use mse_auth_providers::emulator::{Emulator, Endpoint};
+    use mse_auth_emulator::{Emulator, Endpoint};
     let emulator = Emulator::start().await.unwrap();
     emulator.nacos_add_user("nacos", "sentinel-nacos-password");
     emulator.set_nacos_token_ttl(Duration::from_secs(600));

@@ -8,9 +8,9 @@
 mod support;
 
 use async_trait::async_trait;
+use mse_auth_emulator::{Emulator, Endpoint};
 use mse_auth_providers::cipher::gcm::LocalKey;
 use mse_auth_providers::cipher::ConfigCipher;
-use mse_auth_providers::emulator::{Emulator, Endpoint};
 use mse_auth_providers::kms::KmsClient;
 use mse_auth_providers::kms_data_keys::KmsDataKeys;
 use mse_auth_providers::nacos::NacosLogin;

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use mse_auth_providers::emulator::{Emulator, Endpoint, Fault, IssuedCredentials, LoggedRequest};
+use mse_auth_emulator::{Emulator, Endpoint, Fault, IssuedCredentials, LoggedRequest};
 use mse_auth_providers::http::Timeouts;
 use mse_auth_providers::os::Env;
 use mse_auth_providers::{

@@ -6,7 +6,7 @@
 
 use mse_auth_providers::test_util::CapturedLog;
 
-use mse_auth_providers::emulator::Emulator;
+use mse_auth_emulator::Emulator;
 use mse_auth_providers::os::{Env, Fs};
 use mse_auth_providers::{
     Context, CredentialsProvider, OidcRoleArnProvider, RamRoleArnProvider, StaticAccessKeyProvider,

@@ -2,7 +2,7 @@
 
 use crate::common::{shutdown_signal, CliResult, Globals};
 use clap::ValueEnum;
-use mse_auth_providers::emulator::{Emulator, Endpoint};
+use mse_auth_emulator::{Emulator, Endpoint};
 use mse_auth_providers::kms_data_keys::DEFAULT_KEY_ID;
 use mse_auth_providers::vars;
 use serde_json::json;

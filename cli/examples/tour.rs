@@ -4,9 +4,9 @@
 //! and prints who produced what; then a Nacos login and a config encrypt/decrypt round trip under each
 //! cipher scheme. No secret is printed: ids are masked. (`mse-auth tour` runs the same tour.)
 //!
-//! `cargo run -p mse-auth-providers --example tour --features emulator`
+//! `cargo run -p mse-auth-cli --example tour`
 
-use mse_auth_providers::tour;
+use mse_auth_cli::tour;
 use std::time::SystemTime;
 
 #[tokio::main]

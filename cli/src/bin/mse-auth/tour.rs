@@ -1,8 +1,8 @@
 //! `mse-auth tour`: every auth mode on an in-process emulator.
 
 use crate::common::{print_table, time_left, CliResult, Globals, OutputFormat};
+use mse_auth_cli::tour;
 use mse_auth_providers::timestamp::format_utc;
-use mse_auth_providers::tour;
 use serde_json::json;
 
 /// Start the local cloud emulator in-process and walk every auth mode through it: static keys, the

@@ -4,8 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
-use crate::support::closed_port;
-use mse_auth_providers::emulator::Emulator;
+use mse_auth_emulator::loopback::closed_port;
+use mse_auth_emulator::Emulator;
 use mse_auth_providers::vars;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};

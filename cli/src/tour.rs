@@ -1,8 +1,8 @@
-//! A tour of every auth mode on the local cloud emulator (feature `emulator`): starts an [`Emulator`]
+//! A tour of every auth mode on the local cloud emulator: starts an [`Emulator`]
 //! on 127.0.0.1 and fetches credentials through every provider — static keys, environment, RAM role ARN
 //! (and a role chained on a role), OIDC, ECS RAM role, credentials URI, the KMS-rotated AccessKey, both
 //! profile files and the default chain — reporting who produced what; then logs in to Nacos and
-//! encrypts and decrypts a config under each cipher scheme. Used by `examples/tour.rs` and
+//! encrypts and decrypts a config under each cipher scheme. Used by `cli/examples/tour.rs` and
 //! `mse-auth tour`.
 //!
 //! Everything the providers read comes from an in-memory [`Context`]: nothing of the machine's own
@@ -11,7 +11,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-//! let tour = mse_auth_providers::tour::run().await?;
+//! let tour = mse_auth_cli::tour::run().await?;
 //! for stop in &tour.stops {
 //!     match &stop.result {
 //!         Ok(c) => println!("{:<28} {}", stop.mode, c), // masked
@@ -21,19 +21,19 @@
 //! # Ok(()) }
 //! ```
 
-use crate::emulator::Emulator;
-use crate::kms::KmsClient;
-use crate::kms_data_keys::KmsDataKeys;
-use crate::kms_rotating::KmsRotatingProvider;
-use crate::nacos::NacosLogin;
-use crate::os::{Env, Fs};
-use crate::{
+use mse_auth::cipher::ConfigCipher;
+use mse_auth_emulator::Emulator;
+use mse_auth_providers::kms::KmsClient;
+use mse_auth_providers::kms_data_keys::KmsDataKeys;
+use mse_auth_providers::kms_rotating::KmsRotatingProvider;
+use mse_auth_providers::nacos::NacosLogin;
+use mse_auth_providers::os::{Env, Fs};
+use mse_auth_providers::{
     vars, CliProfileProvider, Context, Credentials, CredentialsError, CredentialsProvider,
     CredentialsUriProvider, DefaultChain, EcsRamRoleProvider, EnvironmentProvider,
     OidcRoleArnProvider, ProfileProvider, RamRoleArnProvider, StaticAccessKeyProvider,
     StaticStsProvider,
 };
-use mse_auth::cipher::ConfigCipher;
 use std::sync::Arc;
 use std::time::Duration;
 

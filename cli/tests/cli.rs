@@ -4,15 +4,14 @@
 //! killed on drop.
 
 mod cli_support;
-mod support;
 
 use cli_support::*;
-use mse_auth_providers::emulator::Endpoint;
+use mse_auth_emulator::loopback::Canned;
+use mse_auth_emulator::Endpoint;
 use mse_auth_providers::{vars, CredentialsProvider, CredentialsUriProvider};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use support::Canned;
 
 /// `export NAME='value'` and `unset NAME` lines as (name, Some(value)) / (name, None).
 fn parse_env_lines(text: &str) -> Vec<(String, Option<String>)> {

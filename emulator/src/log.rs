@@ -9,7 +9,7 @@ use super::Endpoint;
 /// Typical use: prove that no secret, OIDC token or security token ever travels in a URL.
 ///
 /// ```
-/// # use mse_auth_providers::emulator::LoggedRequest;
+/// # use mse_auth_emulator::LoggedRequest;
 /// fn assert_no_token_in_urls(log: &[LoggedRequest], token: &str) {
 ///     for r in log {
 ///         assert!(!r.path_and_query.contains(token));

@@ -3,10 +3,9 @@
 //! Every wait is bounded; children are killed on drop.
 
 mod cli_support;
-mod support;
 
 use cli_support::*;
-use mse_auth_providers::emulator::Endpoint;
+use mse_auth_emulator::Endpoint;
 use mse_auth_providers::kms::KmsClient;
 use mse_auth_providers::{vars, StaticAccessKeyProvider};
 use serde_json::Value;

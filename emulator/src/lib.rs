@@ -1,5 +1,7 @@
-//! A local cloud on 127.0.0.1: STS, ECS instance metadata, a credentials URI and KMS (feature
-//! `emulator`).
+//! A local cloud on 127.0.0.1: STS, ECS instance metadata, a credentials URI, KMS and Nacos login.
+//!
+//! It depends on the `mse-auth` core only, so the providers crate can test against it (it is their
+//! dev-dependency) and the `mse-auth` CLI can serve it (`mse-auth emulator`).
 //!
 //! [`Emulator::start`] binds `127.0.0.1:0` (loopback only, a free port) and serves, on one port:
 //!
@@ -28,7 +30,7 @@
 //! the listener and ends every open connection.
 //!
 //! ```
-//! use mse_auth_providers::emulator::{Emulator, Endpoint, Fault};
+//! use mse_auth_emulator::{Emulator, Endpoint, Fault};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> std::io::Result<()> {
@@ -59,6 +61,7 @@ mod faults;
 mod imds;
 mod kms;
 mod log;
+pub mod loopback;
 mod nacos;
 mod reply;
 mod rpc;

@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use mse_auth::sign::rpc_v1;
-use mse_auth_providers::emulator::{Emulator, Endpoint, Fault, LoggedRequest};
+use mse_auth_emulator::{Emulator, Endpoint, Fault, LoggedRequest};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 

@@ -200,7 +200,7 @@ fn try_assume_role_with_oidc(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::state::{format_utc, random_string};
+    use crate::state::{format_utc, random_string};
     use mse_auth::sign::rpc_v1;
 
     fn nonce() -> String {

@@ -2,7 +2,7 @@
 //! so that other programs (the official SDKs, a shell) can be pointed at it.
 //!
 //! ```text
-//! cargo run -p mse-auth-providers --features emulator --example emulator_serve -- [SECONDS]
+//! cargo run -p mse-auth-cli --example emulator_serve -- [SECONDS]
 //! ```
 //!
 //! It serves until its standard input closes or SECONDS (default 600) pass, then prints to stderr
@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use mse_auth_providers::emulator::{Emulator, Endpoint};
+use mse_auth_emulator::{Emulator, Endpoint};
 use tokio::io::AsyncReadExt;
 
 const ACCESS_KEY_ID: &str = "LTAI5tEmulatorExampleKey";
