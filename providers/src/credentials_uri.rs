@@ -32,14 +32,12 @@
 use crate::context::Context;
 use crate::endpoint::{origin, parse_full_url};
 use crate::http::{HttpClient, HttpRequest, HttpResponse, Timeouts, TransportError};
-use mse_auth::timestamp::parse_utc;
+use crate::json_credentials::{error_code, parse_credentials};
 use mse_auth::{vars, Credentials, CredentialsError, CredentialsProvider, ProvideCredentials};
 use mse_auth::{RefreshCache, Result};
 use reqwest::Url;
-use serde::Deserialize;
-use std::borrow::Cow;
 use std::fmt;
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::Zeroizing;
 
 /// Provider name reported in credential paths.
 pub const NAME: &str = "credentials_uri";
@@ -204,207 +202,10 @@ fn check_uri(uri: &str, allow_http: bool) -> Result<Url> {
     parse_full_url(url.as_str(), allow_http).map_err(|e| invalid(e.to_string()))
 }
 
-/// The credentials JSON shared by the credentials URI and the ECS metadata service. Every field is
-/// optional here so that a missing one becomes a clear error; the secrets are wiped on drop.
-#[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
-#[serde(rename_all = "PascalCase")]
-struct CredentialsJson {
-    code: Option<String>,
-    access_key_id: Option<String>,
-    access_key_secret: Option<String>,
-    security_token: Option<String>,
-    expiration: Option<String>,
-}
-
-/// A field's value unless it is absent or empty.
-fn present(value: &Option<String>) -> Option<&str> {
-    value.as_deref().filter(|v| !v.is_empty())
-}
-
-/// Longest upstream `Code` shown in a message.
-const MAX_CODE: usize = 64;
-
-/// Parses `{"Code": "Success", "AccessKeyId", "AccessKeySecret", "SecurityToken", "Expiration"}` into
-/// credentials reported by `provider`. Every problem is a [`Provider`](crate::ErrorKind::Provider)
-/// error naming what is wrong; no value other than `Code` and `Expiration` is ever shown.
-pub(crate) fn parse_credentials(body: &[u8], provider: &'static str) -> Result<Credentials> {
-    let unusable = |why: String| CredentialsError::provider(provider, why);
-    let json: CredentialsJson = serde_json::from_slice(body).map_err(|e| {
-        // serde's "invalid type" messages quote the value, which may be a secret: show only where.
-        unusable(match e.classify() {
-            serde_json::error::Category::Data => {
-                "the credentials response is not a JSON object of string fields".to_string()
-            }
-            _ => format!(
-                "the credentials response is not JSON (line {}, column {})",
-                e.line(),
-                e.column()
-            ),
-        })
-    })?;
-    match json.code.as_deref() {
-        Some("Success") => {}
-        Some(code) => {
-            let code: String = code.chars().take(MAX_CODE).collect();
-            return Err(unusable(format!(
-                "the credentials response has Code `{code}`, not `Success`"
-            ))
-            .with_code(code));
-        }
-        None => return Err(unusable("the credentials response lacks Code".into())),
-    }
-    let (Some(id), Some(secret), Some(token), Some(expiration)) = (
-        present(&json.access_key_id),
-        present(&json.access_key_secret),
-        present(&json.security_token),
-        present(&json.expiration),
-    ) else {
-        let missing: Vec<&str> = [
-            ("AccessKeyId", &json.access_key_id),
-            ("AccessKeySecret", &json.access_key_secret),
-            ("SecurityToken", &json.security_token),
-            ("Expiration", &json.expiration),
-        ]
-        .into_iter()
-        .filter(|(_, value)| present(value).is_none())
-        .map(|(name, _)| name)
-        .collect();
-        return Err(unusable(format!(
-            "the credentials response lacks {}",
-            missing.join(", ")
-        )));
-    };
-    let expiration = parse_utc(expiration).map_err(|e| {
-        unusable(format!(
-            "the credentials response has a bad Expiration: {e}"
-        ))
-        .with_source(e)
-    })?;
-    Credentials::builder()
-        .access_key_id(id)
-        .access_key_secret(secret)
-        .security_token(token)
-        .expiration(expiration)
-        .provider_path(Cow::Borrowed(provider))
-        .build()
-}
-
-/// The `Code` of an error JSON body, when it has a short one made of code characters.
-pub(crate) fn error_code(body: &[u8]) -> Option<String> {
-    #[derive(Deserialize)]
-    struct ErrorJson {
-        #[serde(rename = "Code")]
-        code: Option<String>,
-    }
-    let code = serde_json::from_slice::<ErrorJson>(body).ok()?.code?;
-    let plausible = !code.is_empty()
-        && code.len() <= MAX_CODE
-        && code
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    plausible.then_some(code)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use mse_auth::ErrorKind;
-    use std::time::{Duration, SystemTime};
-
-    const OK: &str = r#"{"Code":"Success","AccessKeyId":"STS.id","AccessKeySecret":"sentinel-secret",
-        "SecurityToken":"sentinel-token","Expiration":"2023-11-14T22:13:20Z","LastUpdated":"x"}"#;
-
-    fn parse(body: &str) -> Result<Credentials> {
-        parse_credentials(body.as_bytes(), NAME)
-    }
-
-    fn provider_error(body: &str) -> CredentialsError {
-        let err = parse(body).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Provider, "{err}");
-        assert!(!format!("{err:?}").contains("sentinel"), "{err:?}");
-        err
-    }
-
-    #[test]
-    fn a_success_response_becomes_sts_credentials() {
-        let creds = parse(OK).unwrap();
-        assert_eq!(creds.access_key_id(), "STS.id");
-        assert_eq!(creds.access_key_secret(), "sentinel-secret");
-        assert_eq!(creds.security_token(), Some("sentinel-token"));
-        assert_eq!(creds.provider_path(), "credentials_uri");
-        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(creds.expiration(), Some(at));
-    }
-
-    #[test]
-    fn millisecond_expirations_are_accepted() {
-        let body = OK.replace("20Z", "20.250Z");
-        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_250);
-        assert_eq!(parse(&body).unwrap().expiration(), Some(at));
-    }
-
-    #[test]
-    fn code_other_than_success_is_refused_with_the_code() {
-        let err = provider_error(&OK.replace("\"Success\"", "\"Failed\""));
-        assert_eq!(err.code(), Some("Failed"));
-        assert_eq!(
-            err.to_string(),
-            "credentials_uri: Failed: the credentials response has Code `Failed`, not `Success`"
-        );
-        let err = provider_error(&OK.replace("\"Code\":\"Success\",", ""));
-        assert_eq!(err.message(), "the credentials response lacks Code");
-    }
-
-    #[test]
-    fn every_missing_or_empty_field_is_named() {
-        let body = r#"{"Code":"Success","AccessKeyId":"","AccessKeySecret":"sentinel-secret"}"#;
-        assert_eq!(
-            provider_error(body).message(),
-            "the credentials response lacks AccessKeyId, SecurityToken, Expiration"
-        );
-    }
-
-    #[test]
-    fn garbage_and_wrong_types_are_errors_that_quote_nothing() {
-        let err = provider_error("<html>502 {not json");
-        assert_eq!(
-            err.message(),
-            "the credentials response is not JSON (line 1, column 1)"
-        );
-        let err = provider_error(r#""sentinel-secret""#);
-        assert_eq!(
-            err.message(),
-            "the credentials response is not a JSON object of string fields"
-        );
-        let err = provider_error(&OK.replace("\"sentinel-token\"", "[\"sentinel-token\"]"));
-        assert_eq!(
-            err.message(),
-            "the credentials response is not a JSON object of string fields"
-        );
-        provider_error("");
-    }
-
-    #[test]
-    fn a_bad_expiration_is_named() {
-        let err = provider_error(&OK.replace("2023-11-14T22:13:20Z", "2023-11-14 22:13:20"));
-        assert!(
-            err.message().starts_with(
-                "the credentials response has a bad Expiration: `2023-11-14 22:13:20`"
-            ),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn error_codes_are_taken_only_when_plausible() {
-        assert_eq!(
-            error_code(br#"{"Code":"NotFound","Message":"x"}"#).as_deref(),
-            Some("NotFound")
-        );
-        assert_eq!(error_code(br#"{"Code":"has spaces /path?token"}"#), None);
-        assert_eq!(error_code(b"not json"), None);
-        assert_eq!(error_code(br#"{"Message":"x"}"#), None);
-    }
 
     #[test]
     fn uri_checks_never_echo_path_or_query() {

@@ -41,9 +41,9 @@
 //! ```
 
 use crate::context::Context;
-use crate::credentials_uri::{error_code, parse_credentials};
 use crate::endpoint::Endpoint;
 use crate::http::{HttpClient, HttpRequest, Proxy, Timeouts, TransportError, TransportErrorKind};
+use crate::json_credentials::{error_code, parse_credentials};
 use mse_auth::{vars, Credentials, CredentialsError, CredentialsProvider, ProvideCredentials};
 use mse_auth::{RefreshCache, Result};
 use reqwest::Method;
@@ -115,10 +115,7 @@ impl Failure {
     /// `true` when the connection itself could not be made (refused, unreachable, connect timeout).
     fn is_connect(&self) -> bool {
         match self {
-            Failure::Transport(e) => {
-                e.kind == TransportErrorKind::Connect
-                    || e.source.as_ref().is_some_and(|s| s.is_connect())
-            }
+            Failure::Transport(e) => e.is_connect(),
             Failure::Status { .. } => false,
         }
     }
@@ -126,7 +123,7 @@ impl Failure {
     /// `true` when repeating the call without a token may help: the service answered, or broke off.
     fn worth_v1_retry(&self) -> bool {
         match self {
-            Failure::Transport(e) => e.kind != TransportErrorKind::Timeout && !self.is_connect(),
+            Failure::Transport(e) => e.kind() != TransportErrorKind::Timeout && !self.is_connect(),
             Failure::Status { .. } => true,
         }
     }
@@ -147,8 +144,8 @@ impl Failure {
     /// The error of `call` at `origin`; `note` is appended to messages (e.g. why there is no fallback).
     fn into_error(self, call: Call<'_>, origin: &str, note: &str) -> CredentialsError {
         match self {
-            Failure::Transport(e) if e.kind == TransportErrorKind::Timeout => {
-                CredentialsError::timed_out(NAME, e.budget).with_source(e)
+            Failure::Transport(e) if e.kind() == TransportErrorKind::Timeout => {
+                CredentialsError::timed_out(NAME, e.budget()).with_source(e)
             }
             Failure::Transport(e) => {
                 CredentialsError::unhandled(NAME, format!("{call} failed: {e}{note}"))

@@ -174,21 +174,20 @@ impl HttpResponse {
     }
 }
 
-/// What went wrong below HTTP. The message names `scheme://host[:port]` only.
+/// What went wrong below HTTP. The message ([`Display`](fmt::Display)) is one line naming
+/// `scheme://host[:port]` only.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct TransportError {
-    /// What kind of failure.
-    pub kind: TransportErrorKind,
-    /// A one-line description without path, query or secrets.
-    pub message: String,
-    /// The budget, for timeouts.
-    pub budget: Duration,
-    /// The underlying error, stripped of its URL.
-    pub source: Option<Arc<reqwest::Error>>,
+    kind: TransportErrorKind,
+    message: String,
+    budget: Duration,
+    source: Option<Arc<reqwest::Error>>,
 }
 
 /// Kinds of [`TransportError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TransportErrorKind {
     /// The connection could not be made (refused, unreachable, DNS, TLS handshake).
     Connect,
@@ -215,6 +214,23 @@ impl std::error::Error for TransportError {
 }
 
 impl TransportError {
+    /// What kind of failure.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// The budget that ran out, for timeouts; the request's total budget otherwise.
+    pub fn budget(&self) -> Duration {
+        self.budget
+    }
+
+    /// `true` when the connection itself could not be made: refused, unreachable, or a connect
+    /// timeout (which is also of kind [`Timeout`](TransportErrorKind::Timeout)).
+    pub fn is_connect(&self) -> bool {
+        self.kind == TransportErrorKind::Connect
+            || self.source.as_ref().is_some_and(|s| s.is_connect())
+    }
+
     /// The matching [`CredentialsError`](mse_auth::CredentialsError) for `provider`: `TimedOut` for
     /// timeouts, `Unhandled` otherwise, with this error as the source.
     pub fn into_credentials_error(

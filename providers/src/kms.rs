@@ -43,18 +43,16 @@
 //! # Ok(()) }
 //! ```
 
-use crate::endpoint::Endpoint;
-use crate::http::{Timeouts, TransportErrorKind};
-use crate::rpc::{self, Call};
+use crate::endpoint::{Endpoint, EndpointSettings, Product};
+use crate::http::Timeouts;
+use crate::rpc::{self, Call, Failure, Target};
 use crate::Context;
 use aws_smithy_async::rt::sleep::AsyncSleep;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use mse_auth::backoff::Backoff;
 use mse_auth::timestamp::parse_utc;
-use mse_auth::{
-    vars, CredentialsError, CredentialsProvider, ErrorKind, Result, SharedCredentialsProvider,
-};
+use mse_auth::{CredentialsError, CredentialsProvider, Result, SharedCredentialsProvider};
 use serde::Deserialize;
 use std::fmt;
 use std::sync::Arc;
@@ -264,7 +262,14 @@ impl KmsClient {
 
     /// One signed request.
     async fn attempt(&self, action: &'static str, params: &[(&'static str, String)]) -> Attempt {
-        let source = match self.source_credentials().await {
+        let inner = &self.inner;
+        let source = match rpc::signing_credentials(
+            NAME,
+            &inner.credentials,
+            "credentials that sign KMS calls",
+        )
+        .await
+        {
             Ok(source) => source,
             Err(error) => {
                 return Attempt::Failed {
@@ -273,51 +278,23 @@ impl KmsClient {
                 }
             }
         };
-        let mut call = Call::for_api(API_VERSION, action, self.inner.ctx.time().now());
-        for (key, value) in params {
-            call = call.form(key, value.as_str());
-        }
-        let signed = call.sign(&source, &rpc::new_nonce());
-        let request = call.into_request(&self.inner.endpoint, self.inner.timeouts);
-        let response = match self.inner.ctx.http().send(request).await {
-            Ok(response) => response,
-            Err(e) => {
-                let recoverable = matches!(
-                    e.kind,
-                    TransportErrorKind::Timeout | TransportErrorKind::Connect
-                );
-                return Attempt::Failed {
-                    error: e.into_credentials_error(NAME),
-                    recoverable,
-                };
-            }
+        let call = params.iter().fold(
+            Call::for_api(API_VERSION, action, inner.ctx.time().now()),
+            |call, (key, value)| call.form(key, value.as_str()),
+        );
+        let target = Target {
+            provider: NAME,
+            product: Product::KMS,
+            endpoint: &inner.endpoint,
+            timeouts: inner.timeouts,
         };
-        if response.is_success() {
-            return Attempt::Done(Zeroizing::new(response.body));
-        }
-        let error = rpc::upstream_error(NAME, "KMS", action, &response, Some(&signed));
-        let status = response.status;
-        drop(Zeroizing::new(response.body));
-        let recoverable =
-            status >= 500 || error.code().is_some_and(|c| RECOVERABLE_CODES.contains(&c));
-        Attempt::Failed { error, recoverable }
-    }
-
-    /// The signer's credentials. A source that is not configured is a configuration error here.
-    async fn source_credentials(&self) -> Result<mse_auth::Credentials> {
-        match self.inner.credentials.provide_credentials().await {
-            Ok(credentials) => Ok(credentials),
-            Err(err) if err.kind() == ErrorKind::NotLoaded => {
-                Err(CredentialsError::invalid_configuration(
-                    format!("{NAME}/{}", err.provider_path()),
-                    format!(
-                        "the credentials that sign KMS calls are not available: {}",
-                        err.message()
-                    ),
-                )
-                .with_source(err))
-            }
-            Err(err) => Err(err.in_provider(NAME)),
+        match rpc::send(&inner.ctx, target, call, Some(&source)).await {
+            Ok(body) => Attempt::Done(body),
+            Err(Failure { error, transient }) => Attempt::Failed {
+                recoverable: transient
+                    || error.code().is_some_and(|c| RECOVERABLE_CODES.contains(&c)),
+                error,
+            },
         }
     }
 }
@@ -325,10 +302,7 @@ impl KmsClient {
 /// Settings of a [`KmsClient`]; from [`KmsClient::builder`].
 #[derive(Default)]
 pub struct Builder {
-    region: Option<String>,
-    vpc: bool,
-    endpoint: Option<String>,
-    allow_http: bool,
+    endpoint: EndpointSettings,
     credentials: Option<SharedCredentialsProvider>,
     timeouts: Option<Timeouts>,
     retry: RetryPolicy,
@@ -338,10 +312,7 @@ pub struct Builder {
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
-            .field("region", &self.region)
-            .field("vpc", &self.vpc)
             .field("endpoint", &self.endpoint)
-            .field("allow_http", &self.allow_http)
             .field("credentials", &self.credentials)
             .field("timeouts", &self.timeouts)
             .field("retry", &self.retry)
@@ -352,27 +323,27 @@ impl fmt::Debug for Builder {
 impl Builder {
     /// The KMS region, e.g. `cn-hangzhou`: endpoint `kms.<region>.aliyuncs.com`.
     pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.region = Some(region.into());
+        self.endpoint = self.endpoint.region(region);
         self
     }
 
     /// `true`: the VPC endpoint `kms-vpc.<region>.aliyuncs.com`.
     pub fn vpc(mut self, vpc: bool) -> Self {
-        self.vpc = vpc;
+        self.endpoint = self.endpoint.vpc(vpc);
         self
     }
 
     /// An explicit endpoint, a host or a `scheme://host[:port]` URL; wins over the region and
     /// `ALIBABA_CLOUD_KMS_ENDPOINT`.
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.endpoint = Some(endpoint.into());
+        self.endpoint = self.endpoint.endpoint(endpoint);
         self
     }
 
     /// Permits a plain `http` endpoint that is not loopback (secrets then cross the network
     /// unencrypted).
     pub fn allow_http(mut self, allow: bool) -> Self {
-        self.allow_http = allow;
+        self.endpoint = self.endpoint.allow_http(allow);
         self
     }
 
@@ -417,13 +388,7 @@ impl Builder {
                 "no credentials: pass the provider that signs KMS calls to .credentials(..)",
             ));
         };
-        let endpoint = resolve_endpoint(
-            self.endpoint.as_deref(),
-            self.region.as_deref(),
-            self.vpc,
-            self.allow_http,
-            &ctx,
-        )?;
+        let endpoint = self.endpoint.resolve(Product::KMS, NAME, ctx.env())?;
         Ok(KmsClient {
             inner: Arc::new(Inner {
                 endpoint,
@@ -434,43 +399,6 @@ impl Builder {
             }),
         })
     }
-}
-
-fn resolve_endpoint(
-    endpoint: Option<&str>,
-    region: Option<&str>,
-    vpc: bool,
-    allow_http: bool,
-    ctx: &Context,
-) -> Result<Endpoint> {
-    let non_empty = |v: Option<&str>| {
-        v.map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
-    let explicit = match non_empty(endpoint) {
-        Some(value) => Some((value, "the configured KMS endpoint")),
-        None => {
-            non_empty(ctx.env().get(vars::KMS_ENDPOINT).as_deref()).map(|v| (v, vars::KMS_ENDPOINT))
-        }
-    };
-    if let Some((value, origin)) = explicit {
-        return Endpoint::parse(&value, allow_http)
-            .map_err(|e| CredentialsError::invalid_configuration(NAME, format!("{origin}: {e}")));
-    }
-    let Some(region) = non_empty(region) else {
-        return Err(CredentialsError::invalid_configuration(
-            NAME,
-            format!(
-                "no KMS endpoint: set a region (.region(\"cn-hangzhou\")), an endpoint, or {}",
-                vars::KMS_ENDPOINT
-            ),
-        ));
-    };
-    crate::sts::check_region(NAME, &region, "the configured KMS region")?;
-    let prefix = if vpc { "kms-vpc" } else { "kms" };
-    Endpoint::parse(&format!("{prefix}.{region}.aliyuncs.com"), false)
-        .map_err(|e| CredentialsError::invalid_configuration(NAME, e.to_string()))
 }
 
 // ---- responses ---------------------------------------------------------------------------------
@@ -931,6 +859,7 @@ mod tests {
     use super::*;
     use mse_auth::os::Env;
     use mse_auth::StaticAccessKeyProvider;
+    use mse_auth::{vars, ErrorKind};
 
     fn ctx(env: &[(&str, &str)]) -> Context {
         Context::default().with_env(Env::from_pairs(env.iter().copied()))

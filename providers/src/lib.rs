@@ -23,6 +23,7 @@ pub mod default_chain;
 pub mod ecs_ram_role;
 pub mod endpoint;
 pub mod http;
+mod json_credentials;
 pub mod kms;
 pub mod kms_data_keys;
 pub mod kms_rotating;

@@ -36,9 +36,10 @@
 //! # Ok(()) }
 //! ```
 
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, EndpointSettings, Product};
 use crate::http::Timeouts;
-use crate::sts::{self, Call, EndpointSettings};
+use crate::rpc::{self, Call, Target};
+use crate::sts;
 use crate::Context;
 use mse_auth::{
     vars, Credentials, CredentialsError, CredentialsProvider, ProvideCredentials, RefreshCache,
@@ -139,20 +140,17 @@ impl OidcRoleArnProvider {
         }
     }
 
-    /// One `AssumeRoleWithOIDC`: read the token, send, read the answer.
+    /// One `AssumeRoleWithOIDC`: read the token, then send and read the anonymous call.
     async fn load(&self) -> Result<Credentials> {
-        let token = self.read_token()?;
-        let request = self
-            .call(&token)
-            .into_request(&self.endpoint, self.timeouts);
-        drop(token);
-        let response = self
-            .ctx
-            .http()
-            .send(request)
-            .await
-            .map_err(|e| e.into_credentials_error(NAME))?;
-        let credentials = sts::read_response(NAME, ACTION, &response, Cow::Borrowed(NAME), None)?;
+        let call = self.call(&self.read_token()?);
+        let target = Target {
+            provider: NAME,
+            product: Product::STS,
+            endpoint: &self.endpoint,
+            timeouts: self.timeouts,
+        };
+        let body = rpc::send(&self.ctx, target, call, None).await?;
+        let credentials = sts::parse_credentials(NAME, ACTION, &body, Cow::Borrowed(NAME))?;
         tracing::debug!(
             provider = NAME,
             endpoint = %self.endpoint.origin(),
@@ -188,7 +186,7 @@ impl OidcRoleArnProvider {
 
     /// The anonymous call carrying `token`.
     fn call(&self, token: &str) -> Call {
-        Call::new(ACTION, self.ctx.time().now())
+        Call::for_api(sts::API_VERSION, ACTION, self.ctx.time().now())
             .form("RoleArn", self.role_arn.as_str())
             .form("OIDCProviderArn", self.oidc_provider_arn.as_str())
             .form("OIDCToken", token)
@@ -319,7 +317,7 @@ impl Builder {
         };
         sts::check_duration(NAME, self.duration)?;
         let session_name = sts::session_name(NAME, self.session_name, env, ctx.time().now())?;
-        let endpoint = self.endpoint.resolve(NAME, env)?;
+        let endpoint = self.endpoint.resolve(Product::STS, NAME, env)?;
         Ok(OidcRoleArnProvider {
             role_arn,
             oidc_provider_arn,

@@ -30,13 +30,14 @@
 //! # Ok(()) }
 //! ```
 
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, EndpointSettings, Product};
 use crate::http::Timeouts;
-use crate::sts::{self, Call, EndpointSettings, PROVIDER_HEADER};
+use crate::rpc::{self, Call, Target};
+use crate::sts::{self, PROVIDER_HEADER};
 use crate::Context;
 use mse_auth::{
-    vars, Credentials, CredentialsError, CredentialsProvider, ErrorKind, ProvideCredentials,
-    RefreshCache, Result, SharedCredentialsProvider,
+    vars, Credentials, CredentialsError, CredentialsProvider, ProvideCredentials, RefreshCache,
+    Result, SharedCredentialsProvider,
 };
 use std::borrow::Cow;
 use std::fmt;
@@ -96,22 +97,13 @@ impl RamRoleArnProvider {
         }
     }
 
-    /// One `AssumeRole`: fetch the source credentials, sign, send, read the answer.
+    /// One `AssumeRole`: fetch the source credentials, then sign, send and read the call.
     async fn load(&self) -> Result<Credentials> {
-        let source = self.source_credentials().await?;
-        let mut call = self.call();
-        let signed = call.sign(&source, &sts::new_nonce());
-        let request = call
-            .into_request(&self.endpoint, self.timeouts)
-            .header(PROVIDER_HEADER, source.provider_path());
-        let response = self
-            .ctx
-            .http()
-            .send(request)
-            .await
-            .map_err(|e| e.into_credentials_error(NAME))?;
+        let source = rpc::signing_credentials(NAME, &self.source, "source credentials").await?;
+        let call = self.call().header(PROVIDER_HEADER, source.provider_path());
+        let body = rpc::send(&self.ctx, self.target(), call, Some(&source)).await?;
         let path = Cow::Owned(format!("{NAME}/{}", source.provider_path()));
-        let credentials = sts::read_response(NAME, ACTION, &response, path, Some(&signed))?;
+        let credentials = sts::parse_credentials(NAME, ACTION, &body, path)?;
         tracing::debug!(
             provider = NAME,
             endpoint = %self.endpoint.origin(),
@@ -121,28 +113,18 @@ impl RamRoleArnProvider {
         Ok(credentials)
     }
 
-    /// The source credentials. A source that is not configured is a configuration error here: this
-    /// provider *is* configured, and cannot work without it.
-    async fn source_credentials(&self) -> Result<Credentials> {
-        match self.source.provide_credentials().await {
-            Ok(credentials) => Ok(credentials),
-            Err(err) if err.kind() == ErrorKind::NotLoaded => {
-                Err(CredentialsError::invalid_configuration(
-                    format!("{NAME}/{}", err.provider_path()),
-                    format!(
-                        "the source credentials are not available: {}",
-                        err.message()
-                    ),
-                )
-                .with_source(err))
-            }
-            Err(err) => Err(err.in_provider(NAME)),
+    fn target(&self) -> Target<'_> {
+        Target {
+            provider: NAME,
+            product: Product::STS,
+            endpoint: &self.endpoint,
+            timeouts: self.timeouts,
         }
     }
 
     /// The unsigned call.
     fn call(&self) -> Call {
-        Call::new(ACTION, self.ctx.time().now())
+        Call::for_api(sts::API_VERSION, ACTION, self.ctx.time().now())
             .form("RoleArn", self.role_arn.as_str())
             .form("RoleSessionName", self.session_name.as_str())
             .form("DurationSeconds", self.duration.as_secs().to_string())
@@ -277,7 +259,7 @@ impl Builder {
         let role_arn = sts::required(NAME, self.role_arn, env, vars::ROLE_ARN, "role ARN")?;
         sts::check_duration(NAME, self.duration)?;
         let session_name = sts::session_name(NAME, self.session_name, env, ctx.time().now())?;
-        let endpoint = self.endpoint.resolve(NAME, env)?;
+        let endpoint = self.endpoint.resolve(Product::STS, NAME, env)?;
         Ok(RamRoleArnProvider {
             source,
             role_arn,
@@ -296,6 +278,7 @@ impl Builder {
 mod tests {
     use super::*;
     use mse_auth::os::Env;
+    use mse_auth::ErrorKind;
     use mse_auth::StaticAccessKeyProvider;
 
     const SECRET: &str = "sentinel-secret-7c1e";

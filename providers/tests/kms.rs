@@ -206,8 +206,11 @@ async fn refusals_carry_code_request_id_and_status_and_are_not_retried() {
     // Tampered and foreign blobs.
     let sealed = kms.encrypt(KEY_ID, TEXT).await.expect("encrypt");
     let mut blob = sealed.ciphertext_blob().to_owned();
-    let last = if blob.ends_with('A') { 'B' } else { 'A' };
-    blob.replace_range(blob.len() - 3..blob.len() - 2, &last.to_string());
+    // A character in the middle carries 6 bits of the blob (one near the end may be only padding
+    // bits, and changing it to itself would change nothing): always a different blob.
+    let mid = blob.len() / 2;
+    let other = if &blob[mid..=mid] == "A" { "B" } else { "A" };
+    blob.replace_range(mid..=mid, other);
     let err = kms.decrypt(&blob).await.unwrap_err();
     assert_eq!(err.code(), Some("InvalidParameter"), "{err}");
     assert_eq!(err.status(), Some(400));

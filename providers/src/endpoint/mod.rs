@@ -1,4 +1,5 @@
-//! Endpoints given as a host (`sts.cn-hangzhou.aliyuncs.com`) or a URL (`http://127.0.0.1:8080`).
+//! Endpoints given as a host (`sts.cn-hangzhou.aliyuncs.com`) or a URL (`http://127.0.0.1:8080`), and
+//! where the RPC products are ([`EndpointSettings`], [`Product`]).
 //!
 //! `https` is the default. Plain `http` is accepted only for loopback addresses and the ECS metadata
 //! address `100.100.100.200`, unless the caller opts in explicitly: credentials must not cross a network
@@ -18,6 +19,10 @@
 use reqwest::Url;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
+
+mod settings;
+
+pub use settings::{EndpointSettings, Product};
 
 /// The ECS instance metadata address.
 pub const METADATA_ADDRESS: Ipv4Addr = Ipv4Addr::new(100, 100, 100, 200);
