@@ -151,8 +151,9 @@ impl<T: Expiring> RefreshCache<T> {
         })
     }
 
-    /// Loads a new value now (sharing a load already in flight), e.g. after the upstream rejected the
-    /// cached one. On failure the cached value stays in service and the error is returned.
+    /// Loads a new value now, e.g. after the upstream rejected the cached one, or joins the load
+    /// already in flight, and returns that load's own outcome: the value it loaded, or its error, even
+    /// while the cached value is still valid (which then stays in service for [`get`](Self::get)).
     pub async fn refresh(&self) -> Result<T> {
         self.shared.load().await
     }
@@ -422,7 +423,8 @@ impl<T: Expiring> Shared<T> {
         }
     }
 
-    /// Runs one load, or waits for the one in flight and shares its outcome.
+    /// Runs one load, or waits for the one in flight; either way returns that load's own outcome (a
+    /// still-valid older value in its place, on failure, is the caller's choice: see `get_slow`).
     async fn load(self: &Arc<Self>) -> Result<T> {
         let seen = self.loads_finished.load(Ordering::Acquire);
         let _flight = self.load_lock.lock().await;
@@ -450,16 +452,19 @@ impl<T: Expiring> Shared<T> {
         result
     }
 
-    /// What a caller that waited for someone else's load gets: a valid value, else that load's error.
+    /// What a caller that waited for someone else's load gets: that load's error, or the value it
+    /// published (an error if that has reached its cut-off since: a joiner waits for one load only).
     fn shared_outcome(&self) -> Result<T> {
-        if let Some(entry) = self.current.load_full() {
-            if entry.usable_at(self.time.now()) {
-                return Ok(entry.value.clone());
-            }
+        if let Some(err) = lock(&self.last_error).clone() {
+            return Err(err);
         }
-        Err(lock(&self.last_error).clone().unwrap_or_else(|| {
-            CredentialsError::unhandled(self.config.name.clone(), "the shared load left no value")
-        }))
+        match self.current.load_full() {
+            Some(entry) if entry.usable_at(self.time.now()) => Ok(entry.value.clone()),
+            _ => Err(CredentialsError::unhandled(
+                self.config.name.clone(),
+                "the value of the shared load reached its cut-off before it was served",
+            )),
+        }
     }
 
     /// Stores a freshly loaded value with its schedule. The expiry margin is a share of the lifetime

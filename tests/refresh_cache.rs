@@ -630,6 +630,69 @@ async fn refresh_forces_a_new_load_and_keeps_the_old_value_when_it_fails() {
     assert_eq!(cache.get().await.unwrap().access_key_id(), "STS.load-2");
 }
 
+fn spawn_refresh(
+    cache: &RefreshCache<Credentials>,
+) -> tokio::task::JoinHandle<mse_auth::Result<Credentials>> {
+    let cache = cache.clone();
+    tokio::spawn(async move { cache.refresh().await })
+}
+
+#[tokio::test]
+async fn refresh_returns_the_outcome_of_the_load_it_joins() {
+    let (time, sleep) = tick_advance_time_and_sleep();
+    let upstream = Upstream::new(&time);
+    let cache = upstream.cache(sleep);
+    cache.get().await.unwrap();
+    upstream.hold_calls(true);
+
+    // A refresh joins another's load, which fails: both get its error; readers keep the old value.
+    upstream.fail(true);
+    let running = spawn_refresh(&cache);
+    let_background_run().await;
+    let joining = spawn_refresh(&cache);
+    let_background_run().await;
+    assert_eq!(upstream.calls(), 2, "one load in flight");
+    assert_eq!(cache.get().await.unwrap().access_key_id(), "STS.load-1");
+    upstream.release_one();
+    for refresh in [running, joining] {
+        let err = refresh.await.unwrap().unwrap_err();
+        assert_eq!(
+            (err.kind(), err.status()),
+            (ErrorKind::Provider, Some(503)),
+            "{err:?}"
+        );
+        assert_eq!(err.to_string(), "upstream: HTTP 503: service unavailable");
+    }
+    assert_eq!(
+        upstream.calls(),
+        2,
+        "the second refresh shared the first's load"
+    );
+    let served = cache.provide_credentials();
+    assert!(
+        served.is_ready(),
+        "the old value is still served by the hit path"
+    );
+    assert_eq!(served.await.unwrap().access_key_id(), "STS.load-1");
+    assert_eq!(cache.get().await.unwrap().access_key_id(), "STS.load-1");
+
+    // The same, with a load that succeeds: both get its new value.
+    upstream.fail(false);
+    let running = spawn_refresh(&cache);
+    let_background_run().await;
+    let joining = spawn_refresh(&cache);
+    let_background_run().await;
+    upstream.release_one();
+    for refresh in [running, joining] {
+        assert_eq!(
+            refresh.await.unwrap().unwrap().access_key_id(),
+            "STS.load-3"
+        );
+    }
+    assert_eq!(upstream.calls(), 3);
+    assert_eq!(cache.get().await.unwrap().access_key_id(), "STS.load-3");
+}
+
 #[tokio::test]
 async fn an_already_expired_value_is_an_error_naming_the_clock() {
     let (time, sleep) = tick_advance_time_and_sleep();
