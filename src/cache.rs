@@ -9,8 +9,9 @@
 //!   sleeps until a jittered point of the lifetime (70–75 % by default) and loads again, so no caller
 //!   waits once the first load is done. It stops when the cache is dropped.
 //! - **Failures.** A failed refresh keeps the current value in service until its cut-off, retrying
-//!   with capped exponential backoff plus jitter and logging at `warn`; callers see an error only once
-//!   nothing valid is left.
+//!   with capped exponential backoff plus jitter; callers see an error only once nothing valid is
+//!   left. Each failed load is logged once at `warn`, with the cache name and the error (and, for the
+//!   background task's, the retry delay), by whoever ran it, never by those who joined it.
 //! - **Expiry margin.** A value counts as expired `min(60 s, 10 % of its lifetime)` before its stated
 //!   expiration (the lifetime it had when its load began), so a request signed at the last moment
 //!   still lands, while a 900-second session is not refreshed on every call (the Java/Python/Node
@@ -423,13 +424,24 @@ impl<T: Expiring> Shared<T> {
         }
     }
 
-    /// Runs one load, or waits for the one in flight; either way returns that load's own outcome (a
-    /// still-valid older value in its place, on failure, is the caller's choice: see `get_slow`).
+    /// A caller's load ([`load_or_join`](Self::load_or_join)). Logs the failure of a load it ran, at
+    /// `warn`; a failure it only joined is logged by whoever ran that load.
     async fn load(self: &Arc<Self>) -> Result<T> {
+        let (result, ran) = self.load_or_join().await;
+        if let (Err(err), true) = (&result, ran) {
+            tracing::warn!(cache = %self.config.name, error = %err, "loading failed");
+        }
+        result
+    }
+
+    /// Runs one load, or waits for the one in flight; either way returns that load's own outcome (a
+    /// still-valid older value in its place, on failure, is the caller's choice: see `get_slow`), and
+    /// whether this call ran it. Logs nothing at `warn`: that is for its caller, once per load.
+    async fn load_or_join(self: &Arc<Self>) -> (Result<T>, bool) {
         let seen = self.loads_finished.load(Ordering::Acquire);
         let _flight = self.load_lock.lock().await;
         if self.loads_finished.load(Ordering::Acquire) != seen {
-            return self.shared_outcome();
+            return (self.shared_outcome(), false);
         }
         let timeout = self.config.load_timeout;
         let started = self.time.now();
@@ -441,15 +453,9 @@ impl<T: Expiring> Shared<T> {
                 timeout,
             )),
         };
-        match &result {
-            Ok(_) => *lock(&self.last_error) = None,
-            Err(err) => {
-                tracing::warn!(cache = %self.config.name, error = %err, "loading failed");
-                *lock(&self.last_error) = Some(err.clone());
-            }
-        }
+        *lock(&self.last_error) = result.as_ref().err().cloned();
         self.loads_finished.fetch_add(1, Ordering::Release);
-        result
+        (result, true)
     }
 
     /// What a caller that waited for someone else's load gets: that load's error, or the value it
@@ -572,9 +578,7 @@ impl<T: Expiring> Shared<T> {
         }
         true
     }
-}
 
-impl<T: Expiring> Shared<T> {
     /// Closes the hit path if the current value has reached its cut-off (under the task lock, as
     /// [`activate`](Self::activate) opens it). Returns whether nothing usable is current.
     fn close_if_expired(&self) -> bool {
@@ -592,12 +596,12 @@ impl<T: Expiring> Shared<T> {
         }
     }
 
-    /// The background task's load: [`load`](Self::load), raced against a timer set to the current
-    /// value's cut-off. If the load is still running (or waiting for someone else's) when the cut-off
-    /// comes, the timer closes the hit path, and the task goes on waiting for the load: closing never
-    /// waits on an upstream.
-    async fn load_before_cut_off(self: &Arc<Self>) -> Result<T> {
-        let mut load = pin!(self.load());
+    /// The background task's load: [`load_or_join`](Self::load_or_join), raced against a timer set to
+    /// the current value's cut-off. If the load is still running (or waiting for someone else's) when
+    /// the cut-off comes, the timer closes the hit path, and the task goes on waiting for the load:
+    /// closing never waits on an upstream.
+    async fn load_before_cut_off(self: &Arc<Self>) -> (Result<T>, bool) {
+        let mut load = pin!(self.load_or_join());
         // Bounded: each turn sleeps until the cut-off; a turn ends early only if the clock says the
         // timer fired before the cut-off, or if the load finished.
         loop {
@@ -626,6 +630,45 @@ impl<T: Expiring> Shared<T> {
                     }
                 }
             }
+        }
+    }
+
+    /// One `warn` per failed load: the background task logs the loads it ran, with the retry it
+    /// schedules; a load it only joined was logged by the caller that ran it.
+    fn log_background_failure(
+        &self,
+        err: &CredentialsError,
+        ran: bool,
+        failures: u32,
+        retry_in: Duration,
+        now: SystemTime,
+    ) {
+        let name = &self.config.name;
+        let serving = self
+            .current
+            .load()
+            .as_ref()
+            .is_some_and(|e| e.usable_at(now));
+        match (ran, serving) {
+            (true, true) => tracing::warn!(
+                cache = %name,
+                error = %err,
+                failures,
+                retry_in = ?retry_in,
+                "loading failed; the cached value stays in service until its cut-off, retrying in the background"
+            ),
+            (true, false) => tracing::warn!(
+                cache = %name,
+                error = %err,
+                failures,
+                "loading failed; nothing valid is left to serve: the next caller loads again"
+            ),
+            (false, _) => tracing::debug!(
+                cache = %name,
+                failures,
+                retry_in = ?retry_in,
+                "the load the background refresh joined failed (its caller logged it)"
+            ),
         }
     }
 }
@@ -723,16 +766,13 @@ async fn refresh_in_background<T: Expiring>(weak: Weak<Shared<T>>, published: Ar
                     shared.sleep.clone(),
                 )
             } else {
-                if shared.load_before_cut_off().await.is_err() {
+                let (result, ran) = shared.load_before_cut_off().await;
+                if let Err(err) = result {
                     failures += 1;
                     let delay = shared.config.backoff.delay(failures, fastrand::f64());
-                    next_attempt = Some(shared.time.now() + delay);
-                    tracing::warn!(
-                        cache = %shared.config.name,
-                        failures,
-                        retry_in = ?delay,
-                        "background refresh failed; serving the cached value until it expires"
-                    );
+                    let now = shared.time.now();
+                    next_attempt = Some(now + delay);
+                    shared.log_background_failure(&err, ran, failures, delay, now);
                 }
                 continue;
             }
