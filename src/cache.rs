@@ -2,20 +2,45 @@
 //!
 //! - **Hits are lock-free and allocation-free.** Each thread keeps its own copy of the current value,
 //!   re-made only when the cache publishes a new generation, so readers on different cores never write
-//!   to a shared cache line. The hit path reads no clock: freshness is kept by a background task.
+//!   to a shared cache line. The hit path reads no clock: a background task opens and closes it.
 //! - **Single flight.** At most one load runs at a time; callers that arrive while it runs wait for it
 //!   and all get its result, success or error.
 //! - **Prefetch.** After a load, a background task (on the Tokio runtime of the caller that loaded)
 //!   sleeps until a jittered point of the lifetime (70–75 % by default) and loads again, so no caller
 //!   waits once the first load is done. It stops when the cache is dropped.
-//! - **Failures.** A failed refresh keeps the current value in service until it expires, retrying with
-//!   capped exponential backoff plus jitter and logging at `warn`; callers see an error only once nothing
-//!   valid is left.
+//! - **Failures.** A failed refresh keeps the current value in service until its cut-off, retrying
+//!   with capped exponential backoff plus jitter; callers see an error only once nothing valid is
+//!   left. Each failed load is logged once at `warn`, with the cache name and the error (and, for the
+//!   background task's, the retry delay), by whoever ran it, never by those who joined it.
 //! - **Expiry margin.** A value counts as expired `min(60 s, 10 % of its lifetime)` before its stated
-//!   expiration, so a request signed at the last moment still lands, while a 900-second session is not
-//!   refreshed on every call (the Java/Python/Node SDKs' 15-minute rule does exactly that; spec §12).
-//! - **Timeout.** A load that runs past its budget fails with
-//!   [`TimedOut`](crate::ErrorKind::TimedOut).
+//!   expiration (the lifetime it had when its load began), so a request signed at the last moment
+//!   still lands, while a 900-second session is not refreshed on every call (the Java/Python/Node
+//!   SDKs' 15-minute rule does exactly that; spec §12).
+//!
+//! # The cut-off
+//! A value is never served at or after its cut-off, `usable_until` = expiration − the margin, whatever
+//! the background task is doing:
+//! - the hit path is closed at the cut-off by a timer of the background task, which it also sets while
+//!   it waits for a load (its own, or one it joined), so a hung upstream cannot hold the hit path
+//!   open: closing never waits on a load;
+//! - a load that publishes a value wakes the task, so a value with a sooner cut-off than the one the
+//!   task slept for is closed on time too;
+//! - every other path ([`get`](RefreshCache::get) past the hit path, [`current`](RefreshCache::current),
+//!   callers sharing a load) compares the cut-off with the clock;
+//! - a value whose cut-off has passed by the time its load finishes is refused (the load fails), not
+//!   published.
+//!
+//! A hit racing the timer may see the value for the timer's latency (the hit path reads no clock),
+//! which is what the margin is for. The timer runs on the Tokio runtime that runs the background task:
+//! a runtime that is not being driven (a current-thread runtime outside `block_on`) fires no timers.
+//!
+//! # The load timeout
+//! A load that runs past [`Builder::load_timeout`] (default 30 s) fails with
+//! [`TimedOut`](crate::ErrorKind::TimedOut). It also bounds every wait: a caller that finds nothing
+//! valid (nothing loaded yet, or past the cut-off, e.g. while an upstream hangs) waits for one load,
+//! the one in flight (which began before it arrived) or its own, so at most the load timeout, and then
+//! gets that load's value or its error (`TimedOut` for an upstream that never answers), never the
+//! expired value.
 //!
 //! Time and sleep come from `aws-smithy-async`, so tests drive them by hand. Without a Tokio runtime
 //! there is no background task: every call then checks the clock and refreshes when due.
@@ -47,11 +72,13 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::Poll;
 use std::time::{Duration, SystemTime};
 use thread_local::ThreadLocal;
+use tokio::sync::Notify;
 
 /// A value with an optional expiration, cacheable by [`RefreshCache`].
 pub trait Expiring: Clone + Send + Sync + 'static {
@@ -125,8 +152,9 @@ impl<T: Expiring> RefreshCache<T> {
         })
     }
 
-    /// Loads a new value now (sharing a load already in flight), e.g. after the upstream rejected the
-    /// cached one. On failure the cached value stays in service and the error is returned.
+    /// Loads a new value now, e.g. after the upstream rejected the cached one, or joins the load
+    /// already in flight, and returns that load's own outcome: the value it loaded, or its error, even
+    /// while the cached value is still valid (which then stays in service for [`get`](Self::get)).
     pub async fn refresh(&self) -> Result<T> {
         self.shared.load().await
     }
@@ -214,7 +242,11 @@ impl Builder {
         self
     }
 
-    /// Budget of one load (default 30 s); past it the load fails with `TimedOut`.
+    /// Budget of one load (default 30 s); past it the load fails with `TimedOut`. It is also the
+    /// longest a caller waits when nothing valid is cached (none loaded yet, or past the cut-off while
+    /// an upstream hangs): it waits for one load, the one in flight or its own, then gets that load's
+    /// value or its error, `TimedOut` for an upstream that never answers. See the
+    /// [module docs](self#the-load-timeout).
     pub fn load_timeout(mut self, timeout: Duration) -> Self {
         self.config.load_timeout = timeout;
         self
@@ -292,6 +324,7 @@ impl Builder {
                 loads_finished: AtomicU64::new(0),
                 last_error: Mutex::new(None),
                 task: Mutex::new(Task::default()),
+                published: Arc::new(Notify::new()),
             }),
         }
     }
@@ -338,6 +371,9 @@ struct Shared<T: Expiring> {
     loads_finished: AtomicU64,
     last_error: Mutex<Option<CredentialsError>>,
     task: Mutex<Task>,
+    /// Wakes the background task when a load publishes a value: its cut-off may come sooner than
+    /// whatever the task was sleeping for. Apart from `Shared`, as the task holds it while it sleeps.
+    published: Arc<Notify>,
 }
 
 fn lock<G>(m: &Mutex<G>) -> MutexGuard<'_, G> {
@@ -388,62 +424,88 @@ impl<T: Expiring> Shared<T> {
         }
     }
 
-    /// Runs one load, or waits for the one in flight and shares its outcome.
+    /// A caller's load ([`load_or_join`](Self::load_or_join)). Logs the failure of a load it ran, at
+    /// `warn`; a failure it only joined is logged by whoever ran that load.
     async fn load(self: &Arc<Self>) -> Result<T> {
+        let (result, ran) = self.load_or_join().await;
+        if let (Err(err), true) = (&result, ran) {
+            tracing::warn!(cache = %self.config.name, error = %err, "loading failed");
+        }
+        result
+    }
+
+    /// Runs one load, or waits for the one in flight; either way returns that load's own outcome (a
+    /// still-valid older value in its place, on failure, is the caller's choice: see `get_slow`), and
+    /// whether this call ran it. Logs nothing at `warn`: that is for its caller, once per load.
+    async fn load_or_join(self: &Arc<Self>) -> (Result<T>, bool) {
         let seen = self.loads_finished.load(Ordering::Acquire);
         let _flight = self.load_lock.lock().await;
         if self.loads_finished.load(Ordering::Acquire) != seen {
-            return self.shared_outcome();
+            return (self.shared_outcome(), false);
         }
         let timeout = self.config.load_timeout;
+        let started = self.time.now();
         let result = match Timeout::new((self.loader)(), self.sleep.sleep(timeout)).await {
-            Ok(Ok(value)) => self.publish(value),
+            Ok(Ok(value)) => self.publish(value, started),
             Ok(Err(err)) => Err(err),
             Err(_) => Err(CredentialsError::timed_out(
                 self.config.name.clone(),
                 timeout,
             )),
         };
-        match &result {
-            Ok(_) => *lock(&self.last_error) = None,
-            Err(err) => {
-                tracing::warn!(cache = %self.config.name, error = %err, "loading failed");
-                *lock(&self.last_error) = Some(err.clone());
-            }
-        }
+        *lock(&self.last_error) = result.as_ref().err().cloned();
         self.loads_finished.fetch_add(1, Ordering::Release);
-        result
+        (result, true)
     }
 
-    /// What a caller that waited for someone else's load gets: a valid value, else that load's error.
+    /// What a caller that waited for someone else's load gets: that load's error, or the value it
+    /// published (an error if that has reached its cut-off since: a joiner waits for one load only).
     fn shared_outcome(&self) -> Result<T> {
-        if let Some(entry) = self.current.load_full() {
-            if entry.usable_at(self.time.now()) {
-                return Ok(entry.value.clone());
-            }
+        if let Some(err) = lock(&self.last_error).clone() {
+            return Err(err);
         }
-        Err(lock(&self.last_error).clone().unwrap_or_else(|| {
-            CredentialsError::unhandled(self.config.name.clone(), "the shared load left no value")
-        }))
+        match self.current.load_full() {
+            Some(entry) if entry.usable_at(self.time.now()) => Ok(entry.value.clone()),
+            _ => Err(CredentialsError::unhandled(
+                self.config.name.clone(),
+                "the value of the shared load reached its cut-off before it was served",
+            )),
+        }
     }
 
-    /// Stores a freshly loaded value with its schedule.
-    fn publish(self: &Arc<Self>, value: T) -> Result<T> {
+    /// Stores a freshly loaded value with its schedule. The expiry margin is a share of the lifetime
+    /// the value had when its load `started`, so a value whose cut-off passed while it loaded is
+    /// refused, not published.
+    fn publish(self: &Arc<Self>, value: T, started: SystemTime) -> Result<T> {
         let now = self.time.now();
         let (refresh_at, usable_until) = match value.expiration() {
             None => (None, None),
             Some(expiration) => {
-                let lifetime = expiration.duration_since(now).unwrap_or_default();
-                let margin = lifetime
-                    .mul_f64(self.config.expiry_margin_fraction)
-                    .min(self.config.expiry_margin_cap);
-                let usable_until = expiration - margin;
-                if lifetime.is_zero() || usable_until <= now {
+                if expiration <= now {
                     return Err(CredentialsError::provider(
                         self.config.name.clone(),
                         format!(
                             "the loaded value expires at {}, which is not after now ({}): check the clock",
                             crate::timestamp::format_utc(expiration),
+                            crate::timestamp::format_utc(now)
+                        ),
+                    ));
+                }
+                let start = started.min(now);
+                let lifetime = expiration.duration_since(start).unwrap_or_default();
+                let margin = lifetime
+                    .mul_f64(self.config.expiry_margin_fraction)
+                    .min(self.config.expiry_margin_cap);
+                let usable_until = expiration - margin;
+                if usable_until <= now {
+                    return Err(CredentialsError::provider(
+                        self.config.name.clone(),
+                        format!(
+                            "the loaded value expires at {}, so it is served only until {} (the expiry \
+                             margin before it), but its load began at {} and finished at {}: not served",
+                            crate::timestamp::format_utc(expiration),
+                            crate::timestamp::format_utc(usable_until),
+                            crate::timestamp::format_utc(start),
                             crate::timestamp::format_utc(now)
                         ),
                     ));
@@ -457,7 +519,7 @@ impl<T: Expiring> Shared<T> {
                         .duration_since(now)
                         .unwrap_or_default()
                         .mul_f64(0.95);
-                let refresh_at = (now + lifetime.mul_f64(fraction)).min(latest);
+                let refresh_at = (start + lifetime.mul_f64(fraction)).min(latest);
                 (Some(refresh_at), Some(usable_until))
             }
         };
@@ -470,6 +532,8 @@ impl<T: Expiring> Shared<T> {
         })));
         tracing::debug!(cache = %self.config.name, generation, "loaded a new value");
         self.activate();
+        // The background task may be asleep on the previous value's schedule.
+        self.published.notify_one();
         Ok(value)
     }
 
@@ -483,7 +547,10 @@ impl<T: Expiring> Shared<T> {
         let expiring = entry.usable_until.is_some();
         if expiring && !task.running {
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                let handle = runtime.spawn(refresh_in_background(Arc::downgrade(self)));
+                let handle = runtime.spawn(refresh_in_background(
+                    Arc::downgrade(self),
+                    self.published.clone(),
+                ));
                 task.abort = Some(handle.abort_handle());
                 task.running = true;
             }
@@ -511,6 +578,120 @@ impl<T: Expiring> Shared<T> {
         }
         true
     }
+
+    /// Closes the hit path if the current value has reached its cut-off (under the task lock, as
+    /// [`activate`](Self::activate) opens it). Returns whether nothing usable is current.
+    fn close_if_expired(&self) -> bool {
+        let _task = lock(&self.task);
+        let now = self.time.now();
+        match self.current.load_full() {
+            Some(entry) if entry.usable_at(now) => false,
+            Some(entry) => {
+                if entry.usable_until.is_some() {
+                    self.fast_generation.store(0, Ordering::Release);
+                }
+                true
+            }
+            None => true,
+        }
+    }
+
+    /// The background task's load: [`load_or_join`](Self::load_or_join), raced against a timer set to
+    /// the current value's cut-off. If the load is still running (or waiting for someone else's) when
+    /// the cut-off comes, the timer closes the hit path, and the task goes on waiting for the load:
+    /// closing never waits on an upstream.
+    async fn load_before_cut_off(self: &Arc<Self>) -> (Result<T>, bool) {
+        let mut load = pin!(self.load_or_join());
+        // Bounded: each turn sleeps until the cut-off; a turn ends early only if the clock says the
+        // timer fired before the cut-off, or if the load finished.
+        loop {
+            let now = self.time.now();
+            let cut_off = match self.current.load().as_ref() {
+                Some(entry) if entry.usable_at(now) => entry.usable_until,
+                _ => None,
+            };
+            let Some(cut_off) = cut_off else {
+                // Nothing to close, or closed already if expired.
+                self.close_if_expired();
+                return load.await;
+            };
+            let timer = self
+                .sleep
+                .sleep(cut_off.duration_since(now).unwrap_or_default());
+            match first(load.as_mut(), timer).await {
+                First::Left(result) => return result,
+                First::Right(()) => {
+                    if self.close_if_expired() {
+                        tracing::debug!(
+                            cache = %self.config.name,
+                            "cut-off reached while a load runs: no longer served"
+                        );
+                        return load.await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One `warn` per failed load: the background task logs the loads it ran, with the retry it
+    /// schedules; a load it only joined was logged by the caller that ran it.
+    fn log_background_failure(
+        &self,
+        err: &CredentialsError,
+        ran: bool,
+        failures: u32,
+        retry_in: Duration,
+        now: SystemTime,
+    ) {
+        let name = &self.config.name;
+        let serving = self
+            .current
+            .load()
+            .as_ref()
+            .is_some_and(|e| e.usable_at(now));
+        match (ran, serving) {
+            (true, true) => tracing::warn!(
+                cache = %name,
+                error = %err,
+                failures,
+                retry_in = ?retry_in,
+                "loading failed; the cached value stays in service until its cut-off, retrying in the background"
+            ),
+            (true, false) => tracing::warn!(
+                cache = %name,
+                error = %err,
+                failures,
+                "loading failed; nothing valid is left to serve: the next caller loads again"
+            ),
+            (false, _) => tracing::debug!(
+                cache = %name,
+                failures,
+                retry_in = ?retry_in,
+                "the load the background refresh joined failed (its caller logged it)"
+            ),
+        }
+    }
+}
+
+/// Which of two futures finished first.
+enum First<A, B> {
+    Left(A),
+    Right(B),
+}
+
+/// Polls both futures until one is ready (`a` first when both are).
+async fn first<A: Future, B: Future>(a: A, b: B) -> First<A::Output, B::Output> {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(out) = a.as_mut().poll(cx) {
+            return Poll::Ready(First::Left(out));
+        }
+        if let Poll::Ready(out) = b.as_mut().poll(cx) {
+            return Poll::Ready(First::Right(out));
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 impl<T: Expiring> Drop for Shared<T> {
@@ -542,9 +723,11 @@ impl<T: Expiring> Drop for TaskGuard<T> {
     }
 }
 
-/// Sleeps until the current value's refresh point, loads, and on failure retries with backoff until the
-/// value expires. Holds only a weak reference while it sleeps.
-async fn refresh_in_background<T: Expiring>(weak: Weak<Shared<T>>) {
+/// Sleeps until the current value's refresh point (or until a load publishes a new value), loads, and
+/// on failure retries with backoff until the value expires. Closes the hit path at the cut-off, also
+/// while a load is in flight ([`Shared::load_before_cut_off`]). Holds only a weak reference while it
+/// sleeps.
+async fn refresh_in_background<T: Expiring>(weak: Weak<Shared<T>>, published: Arc<Notify>) {
     let mut guard = TaskGuard {
         shared: weak.clone(),
         armed: true,
@@ -583,20 +766,18 @@ async fn refresh_in_background<T: Expiring>(weak: Weak<Shared<T>>) {
                     shared.sleep.clone(),
                 )
             } else {
-                if shared.load().await.is_err() {
+                let (result, ran) = shared.load_before_cut_off().await;
+                if let Err(err) = result {
                     failures += 1;
                     let delay = shared.config.backoff.delay(failures, fastrand::f64());
-                    next_attempt = Some(shared.time.now() + delay);
-                    tracing::warn!(
-                        cache = %shared.config.name,
-                        failures,
-                        retry_in = ?delay,
-                        "background refresh failed; serving the cached value until it expires"
-                    );
+                    let now = shared.time.now();
+                    next_attempt = Some(now + delay);
+                    shared.log_background_failure(&err, ran, failures, delay, now);
                 }
                 continue;
             }
         };
-        sleep.sleep(nap).await;
+        // Woken by the schedule, or by a new value whose cut-off may be sooner.
+        first(sleep.sleep(nap), published.notified()).await;
     }
 }

@@ -23,6 +23,8 @@ struct Upstream {
     failing: Arc<AtomicBool>,
     /// While `gated`, each call waits for a permit of `gate`.
     gated: Arc<AtomicBool>,
+    /// While `hanging`, each call never completes (an upstream that accepts and never answers).
+    hanging: Arc<AtomicBool>,
     gate: Arc<Semaphore>,
     lifetime: Duration,
 }
@@ -35,6 +37,7 @@ impl Upstream {
             call_times: Arc::default(),
             failing: Arc::default(),
             gated: Arc::default(),
+            hanging: Arc::default(),
             gate: Arc::new(Semaphore::new(0)),
             lifetime: LIFETIME,
         }
@@ -52,6 +55,10 @@ impl Upstream {
         self.gated.store(gated, Ordering::SeqCst);
     }
 
+    fn hang(&self, hanging: bool) {
+        self.hanging.store(hanging, Ordering::SeqCst);
+    }
+
     fn release_one(&self) {
         self.gate.add_permits(1);
     }
@@ -59,6 +66,9 @@ impl Upstream {
     async fn call(self) -> mse_auth::Result<Credentials> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         self.call_times.lock().unwrap().push(self.time.now());
+        if self.hanging.load(Ordering::SeqCst) {
+            return std::future::pending().await;
+        }
         if self.gated.load(Ordering::SeqCst) {
             self.gate.acquire().await.expect("gate open").forget();
         }
@@ -365,6 +375,208 @@ async fn a_load_that_hangs_times_out() {
     assert_eq!(err.to_string(), "ecs_ram_role: timed out after 5s");
 }
 
+/// A cache on `upstream` that prefetches at 90 % of the lifetime, i.e. at 95 % of the 840 s a 900 s
+/// value is served (798 s), with a load budget of 120 s: a hung prefetch spans the cut-off.
+fn cache_with_a_late_prefetch(
+    upstream: &Upstream,
+    sleep: TickAdvanceSleep,
+) -> RefreshCache<Credentials> {
+    let upstream = upstream.clone();
+    RefreshCache::builder()
+        .name("upstream")
+        .time_source(upstream.time.clone())
+        .sleep_impl(sleep)
+        .refresh_window(0.9, 0.9)
+        .load_timeout(Duration::from_secs(120))
+        .build_with(move || upstream.clone().call())
+}
+
+fn assert_timed_out_after_120s(result: mse_auth::Result<Credentials>) {
+    let err = result.expect_err("nothing valid left: an error, never the expired value");
+    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err:?}");
+    assert_eq!(err.timeout(), Some(Duration::from_secs(120)));
+    assert_eq!(err.to_string(), "upstream: timed out after 120s");
+}
+
+#[tokio::test]
+async fn a_hung_refresh_does_not_keep_the_hit_path_open_past_the_cut_off() {
+    let (time, sleep) = tick_advance_time_and_sleep();
+    let upstream = Upstream::new(&time);
+    let cache = cache_with_a_late_prefetch(&upstream, sleep);
+    cache.get().await.unwrap();
+    // The upstream accepts the prefetch at 798 s and never answers (the load times out at 918 s).
+    upstream.hang(true);
+    time.tick(Duration::from_secs(799)).await;
+    let_background_run().await;
+    assert_eq!(upstream.calls(), 2, "the prefetch is in flight");
+    let hit = cache.provide_credentials();
+    assert!(hit.is_ready(), "before the cut-off: served by the hit path");
+    assert_eq!(hit.await.unwrap().access_key_id(), "STS.load-1");
+    assert_eq!(cache.get().await.unwrap().access_key_id(), "STS.load-1");
+    time.tick(Duration::from_secs(40)).await;
+    let_background_run().await;
+    assert_eq!(
+        cache.current().unwrap().access_key_id(),
+        "STS.load-1",
+        "839 s"
+    );
+
+    // 840 s = 900 s − min(60 s, 10 %): the cut-off, while the prefetch still hangs.
+    time.tick(Duration::from_secs(1)).await;
+    let_background_run().await;
+    assert_eq!(cache.current(), None, "current() past the cut-off");
+    assert!(
+        !cache.provide_credentials().is_ready(),
+        "the hit path is closed at the cut-off, not when the hung load ends"
+    );
+    let callers = [
+        {
+            let cache = cache.clone();
+            tokio::spawn(async move { cache.provide_credentials().await })
+        },
+        {
+            let cache = cache.clone();
+            tokio::spawn(async move { cache.get().await })
+        },
+    ];
+    let_background_run().await;
+    // They wait for the load in flight (started at 798 s), and only as long as its budget.
+    time.tick(Duration::from_secs(77)).await;
+    let_background_run().await;
+    assert!(
+        callers.iter().all(|c| !c.is_finished()),
+        "917 s: still waiting"
+    );
+    assert_eq!(cache.current(), None);
+    time.tick(Duration::from_secs(1)).await;
+    for caller in callers {
+        assert_timed_out_after_120s(caller.await.unwrap());
+    }
+    assert_eq!(upstream.calls(), 2, "the callers shared the hung load");
+    assert_eq!(cache.current(), None);
+}
+
+#[tokio::test]
+async fn a_caller_after_the_cut_off_waits_at_most_the_load_timeout_for_a_hung_upstream() {
+    let (time, sleep) = tick_advance_time_and_sleep();
+    let upstream = Upstream::new(&time);
+    let cache = cache_with_a_late_prefetch(&upstream, sleep);
+    cache.get().await.unwrap();
+    upstream.fail(true);
+    // The prefetch (798 s) and its retries fail until the cut-off (840 s); then the upstream hangs.
+    time.tick(Duration::from_secs(840)).await;
+    let_background_run().await;
+    assert_eq!(cache.current(), None);
+    upstream.hang(true);
+    let before = upstream.calls();
+    let caller = {
+        let cache = cache.clone();
+        tokio::spawn(async move { cache.provide_credentials().await })
+    };
+    let_background_run().await;
+    assert_eq!(upstream.calls(), before + 1, "the caller's own load");
+    time.tick(Duration::from_secs(119)).await;
+    let_background_run().await;
+    assert!(!caller.is_finished());
+    assert!(cache.current().is_none());
+    time.tick(Duration::from_secs(1)).await;
+    assert_timed_out_after_120s(caller.await.unwrap());
+}
+
+#[tokio::test]
+async fn a_value_published_with_a_sooner_cut_off_stops_being_served_at_it() {
+    let (time, sleep) = tick_advance_time_and_sleep();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let cache = {
+        let (time, calls) = (time.clone(), calls.clone());
+        RefreshCache::builder()
+            .name("upstream")
+            .time_source(time.clone())
+            .sleep_impl(sleep)
+            .build_with(move || {
+                let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+                // A day, then 100 s (served until 90 s), then failures.
+                let lifetime = match n {
+                    1 => Duration::from_secs(24 * 3600),
+                    2 => Duration::from_secs(100),
+                    _ => Duration::ZERO,
+                };
+                let expiration = time.now() + lifetime;
+                async move {
+                    if lifetime.is_zero() {
+                        return Err(CredentialsError::provider(
+                            "upstream",
+                            "service unavailable",
+                        ));
+                    }
+                    Credentials::builder()
+                        .access_key_id(format!("STS.load-{n}"))
+                        .access_key_secret("secret")
+                        .expiration(expiration)
+                        .build()
+                }
+            })
+    };
+    cache.get().await.unwrap();
+    let_background_run().await; // the task now sleeps until about 17 h
+    assert_eq!(cache.refresh().await.unwrap().access_key_id(), "STS.load-2");
+    time.tick(Duration::from_secs(89)).await;
+    let_background_run().await;
+    assert_eq!(cache.current().unwrap().access_key_id(), "STS.load-2");
+    assert!(
+        calls.load(Ordering::SeqCst) > 2,
+        "refreshed on the new value's schedule"
+    );
+    time.tick(Duration::from_secs(1)).await;
+    let_background_run().await;
+    assert_eq!(cache.current(), None, "closed at the new value's cut-off");
+    let err = cache.provide_credentials().await.unwrap_err();
+    assert_eq!(err.to_string(), "upstream: service unavailable");
+}
+
+#[tokio::test]
+async fn a_value_whose_cut_off_passed_while_it_loaded_is_refused() {
+    let (time, sleep) = tick_advance_time_and_sleep();
+    let gate = Arc::new(Semaphore::new(0));
+    let cache = {
+        let (time, gate) = (time.clone(), gate.clone());
+        RefreshCache::builder()
+            .name("upstream")
+            .time_source(time.clone())
+            .sleep_impl(sleep)
+            .load_timeout(Duration::from_secs(300))
+            .build_with(move || {
+                // Issued when asked for, valid 100 s (served until 90 s), delivered when released.
+                let expiration = time.now() + Duration::from_secs(100);
+                let gate = gate.clone();
+                async move {
+                    gate.acquire().await.expect("gate open").forget();
+                    Credentials::builder()
+                        .access_key_id("STS.slow")
+                        .access_key_secret("secret")
+                        .expiration(expiration)
+                        .build()
+                }
+            })
+    };
+    let caller = {
+        let cache = cache.clone();
+        tokio::spawn(async move { cache.provide_credentials().await })
+    };
+    let_background_run().await;
+    time.tick(Duration::from_secs(95)).await;
+    gate.add_permits(1);
+    let err = caller.await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Provider);
+    assert_eq!(
+        err.to_string(),
+        "upstream: the loaded value expires at 1970-01-01T00:01:40Z, so it is served only until \
+         1970-01-01T00:01:30Z (the expiry margin before it), but its load began at \
+         1970-01-01T00:00:00Z and finished at 1970-01-01T00:01:35Z: not served"
+    );
+    assert_eq!(cache.current(), None);
+}
+
 #[tokio::test]
 async fn dropping_the_cache_stops_the_background_task() {
     let (time, sleep) = tick_advance_time_and_sleep();
@@ -416,6 +628,69 @@ async fn refresh_forces_a_new_load_and_keeps_the_old_value_when_it_fails() {
     upstream.fail(true);
     assert!(cache.refresh().await.is_err());
     assert_eq!(cache.get().await.unwrap().access_key_id(), "STS.load-2");
+}
+
+fn spawn_refresh(
+    cache: &RefreshCache<Credentials>,
+) -> tokio::task::JoinHandle<mse_auth::Result<Credentials>> {
+    let cache = cache.clone();
+    tokio::spawn(async move { cache.refresh().await })
+}
+
+#[tokio::test]
+async fn refresh_returns_the_outcome_of_the_load_it_joins() {
+    let (time, sleep) = tick_advance_time_and_sleep();
+    let upstream = Upstream::new(&time);
+    let cache = upstream.cache(sleep);
+    cache.get().await.unwrap();
+    upstream.hold_calls(true);
+
+    // A refresh joins another's load, which fails: both get its error; readers keep the old value.
+    upstream.fail(true);
+    let running = spawn_refresh(&cache);
+    let_background_run().await;
+    let joining = spawn_refresh(&cache);
+    let_background_run().await;
+    assert_eq!(upstream.calls(), 2, "one load in flight");
+    assert_eq!(cache.get().await.unwrap().access_key_id(), "STS.load-1");
+    upstream.release_one();
+    for refresh in [running, joining] {
+        let err = refresh.await.unwrap().unwrap_err();
+        assert_eq!(
+            (err.kind(), err.status()),
+            (ErrorKind::Provider, Some(503)),
+            "{err:?}"
+        );
+        assert_eq!(err.to_string(), "upstream: HTTP 503: service unavailable");
+    }
+    assert_eq!(
+        upstream.calls(),
+        2,
+        "the second refresh shared the first's load"
+    );
+    let served = cache.provide_credentials();
+    assert!(
+        served.is_ready(),
+        "the old value is still served by the hit path"
+    );
+    assert_eq!(served.await.unwrap().access_key_id(), "STS.load-1");
+    assert_eq!(cache.get().await.unwrap().access_key_id(), "STS.load-1");
+
+    // The same, with a load that succeeds: both get its new value.
+    upstream.fail(false);
+    let running = spawn_refresh(&cache);
+    let_background_run().await;
+    let joining = spawn_refresh(&cache);
+    let_background_run().await;
+    upstream.release_one();
+    for refresh in [running, joining] {
+        assert_eq!(
+            refresh.await.unwrap().unwrap().access_key_id(),
+            "STS.load-3"
+        );
+    }
+    assert_eq!(upstream.calls(), 3);
+    assert_eq!(cache.get().await.unwrap().access_key_id(), "STS.load-3");
 }
 
 #[tokio::test]

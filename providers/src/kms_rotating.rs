@@ -68,7 +68,6 @@ use mse_auth::{
 };
 use serde::Deserialize;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use zeroize::Zeroizing;
@@ -159,17 +158,8 @@ impl TokenBucket {
 /// [`KmsRotatingProvider::builder`]; see the [module docs](self).
 pub struct KmsRotatingProvider {
     cache: RefreshCache<Credentials>,
-    loads: Arc<Loads>,
     bucket: Mutex<TokenBucket>,
     time: SharedTimeSource,
-}
-
-/// What the cache's loads came to, so a forced refresh that shared a failed load reports its error
-/// (the cache then answers with the still-valid old key).
-#[derive(Default)]
-struct Loads {
-    successes: AtomicU64,
-    last_error: Mutex<Option<CredentialsError>>,
 }
 
 impl fmt::Debug for KmsRotatingProvider {
@@ -223,21 +213,8 @@ impl KmsRotatingProvider {
             .with_code(FORCED_REFRESH_THROTTLED));
         }
         tracing::info!(provider = NAME, "forced refresh of the KMS secret");
-        let before = self.loads.successes.load(Ordering::Acquire);
-        let credentials = self.cache.refresh().await?;
-        if self.loads.successes.load(Ordering::Acquire) != before {
-            return Ok(credentials);
-        }
-        // The load this call shared failed, and the cache answered with the old key.
-        let last = self
-            .loads
-            .last_error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        Err(last.unwrap_or_else(|| {
-            CredentialsError::unhandled(NAME, "the forced refresh loaded nothing new")
-        }))
+        // The outcome of this read, or of the read in flight it joins: its error, not the old key.
+        self.cache.refresh().await
     }
 
     /// The cached credentials if any, without loading (for synchronous callers).
@@ -412,8 +389,6 @@ impl Builder {
     pub fn build(self) -> Result<KmsRotatingProvider> {
         let provider = Arc::new(self.build_uncached()?);
         let ctx = provider.ctx.clone();
-        let loads = Arc::new(Loads::default());
-        let recorder = loads.clone();
         let cache = ctx
             .cache_builder(NAME)
             .refresh_window(REFRESH_FRACTION, REFRESH_FRACTION)
@@ -424,24 +399,11 @@ impl Builder {
             ))
             .load_timeout(Duration::from_secs(60))
             .build_with(move || {
-                let (provider, loads) = (provider.clone(), recorder.clone());
-                async move {
-                    let result = provider.load().await;
-                    match &result {
-                        Ok(_) => {
-                            loads.successes.fetch_add(1, Ordering::AcqRel);
-                        }
-                        Err(err) => {
-                            *loads.last_error.lock().unwrap_or_else(|p| p.into_inner()) =
-                                Some(err.clone());
-                        }
-                    }
-                    result
-                }
+                let provider = provider.clone();
+                async move { provider.load().await }
             });
         Ok(KmsRotatingProvider {
             cache,
-            loads,
             bucket: Mutex::new(TokenBucket::new(
                 FORCED_REFRESH_BURST,
                 FORCED_REFRESH_PERIOD,

@@ -311,6 +311,50 @@ async fn failed_refreshes_keep_the_old_key_in_service() {
 }
 
 #[tokio::test]
+async fn a_forced_refresh_that_joins_a_failing_read_reports_its_error() {
+    let emulator = emulator().await;
+    emulator.kms_put_ram_secret(
+        SECRET_NAME,
+        AK1,
+        AK1_SECRET,
+        24 * HOUR,
+        SystemTime::now() + 24 * HOUR,
+    );
+    let (_time, ctx) = manual_time().await;
+    let provider = provider(&emulator, ctx);
+    provider.provide_credentials().await.expect("creds");
+    emulator.inject_fault(Endpoint::KmsGetSecretValue, Fault::Status(503), 100_000);
+    // One forced read alone, to count the requests of one read (the client retries).
+    let before = emulator.calls(Endpoint::KmsGetSecretValue);
+    provider.force_refresh().await.unwrap_err();
+    let one_read = emulator.calls(Endpoint::KmsGetSecretValue) - before;
+
+    // Two at once: the second joins the first's read (in flight on the network), and both get its
+    // error rather than the old key.
+    let before = emulator.calls(Endpoint::KmsGetSecretValue);
+    let (first, joined) = tokio::join!(provider.force_refresh(), provider.force_refresh());
+    assert_eq!(
+        emulator.calls(Endpoint::KmsGetSecretValue) - before,
+        one_read,
+        "one read for both"
+    );
+    for result in [first, joined] {
+        let err = result.unwrap_err();
+        assert_eq!(err.code(), Some("ServiceUnavailableTemporary"), "{err}");
+        assert_eq!(err.provider_path(), "kms_rotating/kms");
+    }
+    // Readers keep the old key.
+    assert_eq!(
+        provider
+            .provide_credentials()
+            .await
+            .expect("creds")
+            .access_key_id(),
+        AK1
+    );
+}
+
+#[tokio::test]
 async fn secrets_that_are_not_ram_credentials_or_lack_a_key_are_refused_without_quoting_them() {
     let emulator = emulator().await;
     let (_time, ctx) = manual_time().await;
