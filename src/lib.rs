@@ -26,8 +26,12 @@
 //! println!("{creds}"); // e.g. "AccessKey LTA****eId from default/static_ak"
 //! # Ok(()) }
 //! ```
+//!
+//! ## Features
+//! - `test-util` (off by default): `test_util`, fakes for tests — in-memory `Env`/`Fs`, a scripted
+//!   credentials provider and a captured log.
 
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod backoff;

@@ -4,4 +4,6 @@
 //! The binary's subcommands live in `src/bin/mse-auth/`, a file each; this library holds only what the
 //! binary and the examples share.
 
+#![warn(unreachable_pub)]
+
 pub mod tour;

@@ -1,7 +1,7 @@
 //! The default credentials chain, in the official SDKs' order (spec §11.1). Provider name `default`;
 //! credentials report the winner's path, e.g. `default/env` or `default/cli_profile/ram_role_arn/static_ak`.
 //!
-//! 1. environment variables ([`EnvironmentProvider`](mse_auth::EnvironmentProvider));
+//! 1. environment variables ([`EnvironmentProvider`]);
 //! 2. OIDC role ARN, when `ALIBABA_CLOUD_ROLE_ARN`, `ALIBABA_CLOUD_OIDC_PROVIDER_ARN` and
 //!    `ALIBABA_CLOUD_OIDC_TOKEN_FILE` are set;
 //! 3. the CLI profile `~/.aliyun/config.json`, unless `ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true`;

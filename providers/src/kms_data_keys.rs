@@ -1,5 +1,5 @@
 //! KMS as the data-key service of the config ciphers: [`KmsDataKeys`] implements
-//! [`DataKeyService`](mse_auth::cipher::DataKeyService) on a [`KmsClient`] and a key id, so
+//! [`DataKeyService`] on a [`KmsClient`] and a key id, so
 //! [`ConfigCipher`](mse_auth::cipher::ConfigCipher) can encrypt and decrypt `cipher-kms-aes-128-`,
 //! `cipher-kms-aes-256-`, plain `cipher-` (direct KMS) and `cipher-gcm-` configs.
 //!

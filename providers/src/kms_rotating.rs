@@ -25,12 +25,12 @@
 //! key stays in service for 99 more waits: at least 8¼ hours after a rotation (the shortest wait is
 //! the 5-minute delay), about 25 days otherwise. An old key stays valid after a rotation until KMS
 //! deletes it, so serving it beats serving nothing; if it has been revoked, the upstream answers
-//! `InvalidAccessKeyId` and the caller should [`force_refresh`](KmsRotatingProvider::force_refresh).
+//! `InvalidAccessKeyId` and the caller should [`force_refresh`](CachedKmsRotatingProvider::force_refresh).
 //! The `expiration()` of these credentials is therefore a serve-until bound, not a key lifetime.
 //!
 //! # Forced refresh (spec §9.2, emergency rotation)
 //! A caller whose request failed with `InvalidAccessKeyId` calls
-//! [`force_refresh`](KmsRotatingProvider::force_refresh): a new `GetSecretValue` now, through the
+//! [`force_refresh`](CachedKmsRotatingProvider::force_refresh): a new `GetSecretValue` now, through the
 //! same cache (readers keep getting the current key meanwhile). Forced refreshes are rate-limited per
 //! provider by a token bucket of 5 tokens refilled at one per 10 minutes of the context's clock; out
 //! of tokens, it fails with a `Provider` error of code `ForcedRefreshThrottled` and no KMS call. A
@@ -43,7 +43,7 @@
 //!
 //! ```no_run
 //! use mse_auth_providers::kms::KmsClient;
-//! use mse_auth_providers::kms_rotating::KmsRotatingProvider;
+//! use mse_auth_providers::kms_rotating::CachedKmsRotatingProvider;
 //! use mse_auth_providers::{CredentialsProvider, EcsRamRoleProvider};
 //! # async fn demo() -> Result<(), mse_auth_providers::CredentialsError> {
 //! let kms = KmsClient::builder()
@@ -154,41 +154,23 @@ impl TokenBucket {
     }
 }
 
-/// The KMS-rotated AccessKey, cached and refreshed on the rotation schedule. Build it with
-/// [`KmsRotatingProvider::builder`]; see the [module docs](self).
-pub struct KmsRotatingProvider {
+/// The KMS-rotated AccessKey, cached and refreshed on the rotation schedule, with a rate-limited
+/// [`force_refresh`](Self::force_refresh). From [`Builder::build`]; see the [module docs](self).
+pub struct CachedKmsRotatingProvider {
     cache: RefreshCache<Credentials>,
     bucket: Mutex<TokenBucket>,
     time: SharedTimeSource,
 }
 
-impl fmt::Debug for KmsRotatingProvider {
+impl fmt::Debug for CachedKmsRotatingProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KmsRotatingProvider")
+        f.debug_struct("CachedKmsRotatingProvider")
             .field("cache", &self.cache)
             .finish_non_exhaustive()
     }
 }
 
-impl KmsRotatingProvider {
-    /// Settings for reading the secret `secret_name` (an empty name falls back to
-    /// `ALIBABA_CLOUD_SECRET_NAME`). A [`KmsClient`] is required: [`Builder::kms`].
-    pub fn builder(secret_name: impl Into<String>) -> Builder {
-        Builder {
-            secret_name: secret_name.into(),
-            kms: None,
-            refresh_interval: DEFAULT_REFRESH_INTERVAL,
-            max_jitter: DEFAULT_MAX_JITTER,
-            context: None,
-        }
-    }
-
-    /// Settings with the secret name from `ALIBABA_CLOUD_SECRET_NAME` of `ctx` (read in `build`) and
-    /// `ctx` as the context.
-    pub fn from_env(ctx: &Context) -> Builder {
-        Self::builder("").context(ctx.clone())
-    }
-
+impl CachedKmsRotatingProvider {
     /// Reads the secret now, e.g. after the upstream answered `InvalidAccessKeyId`, sharing a read
     /// already in flight. Rate-limited (5 at once, one more per 10 minutes): out of tokens it fails
     /// with code [`FORCED_REFRESH_THROTTLED`] without calling KMS. On failure the cached key stays in
@@ -228,16 +210,18 @@ impl KmsRotatingProvider {
     }
 }
 
-impl CredentialsProvider for KmsRotatingProvider {
+impl CredentialsProvider for CachedKmsRotatingProvider {
     #[inline]
     fn provide_credentials(&self) -> ProvideCredentials<'_> {
         self.cache.provide_credentials()
     }
 }
 
-/// One `GetSecretValue` per `provide_credentials`, with the schedule encoded in the expiration; for
-/// composition and tests. From [`Builder::build_uncached`].
-pub struct UncachedKmsRotatingProvider {
+/// Reads the KMS-rotated AccessKey: one `GetSecretValue` per `provide_credentials`, with the schedule
+/// encoded in the expiration. Build it with [`KmsRotatingProvider::builder`]: [`Builder::build`] returns
+/// it cached ([`CachedKmsRotatingProvider`]), [`Builder::build_uncached`] bare, for composition and
+/// tests — as every network provider of this crate.
+pub struct KmsRotatingProvider {
     kms: KmsClient,
     secret_name: String,
     refresh_interval: Duration,
@@ -245,9 +229,9 @@ pub struct UncachedKmsRotatingProvider {
     ctx: Context,
 }
 
-impl fmt::Debug for UncachedKmsRotatingProvider {
+impl fmt::Debug for KmsRotatingProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UncachedKmsRotatingProvider")
+        f.debug_struct("KmsRotatingProvider")
             .field("secret_name", &self.secret_name)
             .field("refresh_interval", &self.refresh_interval)
             .field("jitter", &self.jitter)
@@ -263,7 +247,25 @@ struct SecretData {
     access_key_secret: Option<String>,
 }
 
-impl UncachedKmsRotatingProvider {
+impl KmsRotatingProvider {
+    /// Settings for reading the secret `secret_name` (an empty name falls back to
+    /// `ALIBABA_CLOUD_SECRET_NAME`). A [`KmsClient`] is required: [`Builder::kms`].
+    pub fn builder(secret_name: impl Into<String>) -> Builder {
+        Builder {
+            secret_name: secret_name.into(),
+            kms: None,
+            refresh_interval: DEFAULT_REFRESH_INTERVAL,
+            max_jitter: DEFAULT_MAX_JITTER,
+            context: None,
+        }
+    }
+
+    /// Settings with the secret name from `ALIBABA_CLOUD_SECRET_NAME` of `ctx` (read in `build`) and
+    /// `ctx` as the context.
+    pub fn from_env(ctx: &Context) -> Builder {
+        Self::builder("").context(ctx.clone())
+    }
+
     async fn load(&self) -> Result<Credentials> {
         let value = self
             .kms
@@ -329,7 +331,7 @@ impl UncachedKmsRotatingProvider {
     }
 }
 
-impl CredentialsProvider for UncachedKmsRotatingProvider {
+impl CredentialsProvider for KmsRotatingProvider {
     fn provide_credentials(&self) -> ProvideCredentials<'_> {
         ProvideCredentials::boxed(self.load())
     }
@@ -386,7 +388,7 @@ impl Builder {
     /// Validates the settings and returns the cached provider (a [`RefreshCache`] named
     /// `kms_rotating` on the context's clock, plus the forced-refresh rate limit). Errors are
     /// `InvalidConfiguration`.
-    pub fn build(self) -> Result<KmsRotatingProvider> {
+    pub fn build(self) -> Result<CachedKmsRotatingProvider> {
         let provider = Arc::new(self.build_uncached()?);
         let ctx = provider.ctx.clone();
         let cache = ctx
@@ -402,7 +404,7 @@ impl Builder {
                 let provider = provider.clone();
                 async move { provider.load().await }
             });
-        Ok(KmsRotatingProvider {
+        Ok(CachedKmsRotatingProvider {
             cache,
             bucket: Mutex::new(TokenBucket::new(
                 FORCED_REFRESH_BURST,
@@ -415,7 +417,7 @@ impl Builder {
 
     /// Validates the settings and returns the bare provider: one KMS call per
     /// `provide_credentials`.
-    pub fn build_uncached(self) -> Result<UncachedKmsRotatingProvider> {
+    pub fn build_uncached(self) -> Result<KmsRotatingProvider> {
         let ctx = self.context.unwrap_or_default();
         let secret_name = match self.secret_name.trim() {
             "" => ctx.env().get(vars::SECRET_NAME).unwrap_or_default(),
@@ -443,7 +445,7 @@ impl Builder {
             ));
         }
         let jitter = self.max_jitter.mul_f64(fastrand::f64());
-        Ok(UncachedKmsRotatingProvider {
+        Ok(KmsRotatingProvider {
             kms,
             secret_name: secret_name.trim().to_owned(),
             refresh_interval: self.refresh_interval,

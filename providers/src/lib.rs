@@ -1,6 +1,10 @@
 //! Alibaba Cloud / MSE / Nacos credential providers built on [`mse_auth`].
 //!
-//! This crate re-exports the whole core crate, so applications depend on it alone:
+//! The network providers ([`RamRoleArnProvider`], [`OidcRoleArnProvider`], [`EcsRamRoleProvider`],
+//! [`CredentialsUriProvider`], [`KmsRotatingProvider`]), the profile files ([`ProfileProvider`],
+//! [`CliProfileProvider`]), the [`DefaultChain`], the [`KmsClient`] and Nacos login ([`nacos`]). Every
+//! STS and KMS call goes one RPC path (sign, send, read); endpoints follow [`endpoint::EndpointSettings`].
+//! The core crate's modules and items are re-exported, so applications depend on this crate alone:
 //!
 //! ```
 //! use mse_auth_providers::{Credentials, CredentialsProvider, StaticAccessKeyProvider};
@@ -10,11 +14,28 @@
 //! assert_eq!(creds.provider_path(), "static_ak");
 //! # Ok(()) }
 //! ```
+//!
+//! # Features
+//! - `nacos-sdk` (off by default): the `nacos_sdk` module, adapters for the `nacos-sdk` crate 0.8.3 — an
+//!   `AuthPlugin` (login token and AccessKey signing) and a `ConfigFilter` (config encryption). It
+//!   needs rustc 1.88 or newer.
+//!
+//! The local cloud that the tests run against is the `mse-auth-emulator` crate; the `mse-auth` command
+//! line is `mse-auth-cli`.
 
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
-pub use mse_auth::*;
+// The core, explicitly: its modules and its root items, so an application needs this crate alone.
+pub use mse_auth::{
+    backoff, cache, chain, cipher, credentials, env, error, os, provider, sign, static_ak,
+    static_sts, timestamp, vars,
+};
+pub use mse_auth::{
+    Credentials, CredentialsError, CredentialsProvider, EnvironmentProvider, ErrorKind, Expiring,
+    ProvideCredentials, ProviderChain, RefreshCache, Result, SharedCredentialsProvider,
+    StaticAccessKeyProvider, StaticStsProvider,
+};
 
 pub mod cli_profile;
 pub mod context;
@@ -43,7 +64,7 @@ pub use credentials_uri::CredentialsUriProvider;
 pub use default_chain::{default_provider, DefaultChain};
 pub use ecs_ram_role::EcsRamRoleProvider;
 pub use kms::KmsClient;
-pub use kms_rotating::KmsRotatingProvider;
+pub use kms_rotating::{CachedKmsRotatingProvider, KmsRotatingProvider};
 pub use oidc_role_arn::OidcRoleArnProvider;
 pub use profile::ProfileProvider;
 pub use ram_role_arn::RamRoleArnProvider;

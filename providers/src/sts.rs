@@ -1,6 +1,6 @@
 //! What the two STS providers share: the API version, the rules for session names and durations, and
-//! the reading of an answer's credentials. The call itself goes the one RPC path of
-//! [`rpc`](crate::rpc); the endpoint comes from [`EndpointSettings`](crate::endpoint::EndpointSettings)
+//! the reading of an answer's credentials. The call itself goes the crate's one RPC path (sign, send,
+//! read); the endpoint comes from [`EndpointSettings`](crate::endpoint::EndpointSettings)
 //! with [`Product::STS`](crate::endpoint::Product::STS).
 //!
 //! Used by [`RamRoleArnProvider`](crate::RamRoleArnProvider) (`AssumeRole`, signed) and

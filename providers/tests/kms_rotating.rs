@@ -1,4 +1,4 @@
-//! KmsRotatingProvider against the emulator's KMS, on manual time for the schedule and the rate limit
+//! The KMS-rotated AccessKey provider against the emulator's KMS, on manual time for the schedule and the rate limit
 //! (the KMS client itself signs with the real clock, as the emulator checks timestamps against it).
 
 use std::time::{Duration, Instant, SystemTime};
@@ -10,7 +10,7 @@ use aws_smithy_async::time::TimeSource;
 use mse_auth_emulator::{Emulator, Endpoint, Fault};
 use mse_auth_providers::backoff::Backoff;
 use mse_auth_providers::kms::{KmsClient, RetryPolicy};
-use mse_auth_providers::kms_rotating::{self, KmsRotatingProvider};
+use mse_auth_providers::kms_rotating::{self, CachedKmsRotatingProvider, KmsRotatingProvider};
 use mse_auth_providers::os::Env;
 use mse_auth_providers::{Context, CredentialsProvider, ErrorKind, StaticAccessKeyProvider};
 
@@ -62,7 +62,7 @@ async fn manual_time() -> (TickAdvanceTime, Context) {
     (time, ctx)
 }
 
-fn provider(emulator: &Emulator, ctx: Context) -> KmsRotatingProvider {
+fn provider(emulator: &Emulator, ctx: Context) -> CachedKmsRotatingProvider {
     KmsRotatingProvider::builder(SECRET_NAME)
         .kms(kms(emulator))
         .max_jitter(Duration::ZERO)
@@ -72,7 +72,7 @@ fn provider(emulator: &Emulator, ctx: Context) -> KmsRotatingProvider {
 }
 
 /// Waits (real time, bounded) until the provider serves `id`.
-async fn wait_for_key(provider: &KmsRotatingProvider, id: &str) {
+async fn wait_for_key(provider: &CachedKmsRotatingProvider, id: &str) {
     let deadline = Instant::now() + MAX_WAIT;
     loop {
         let creds = provider.provide_credentials().await.expect("credentials");

@@ -3,12 +3,12 @@
 //! secret, a data key or a config's plaintext. One test in its own binary (tracing caches call-site
 //! interest process-wide).
 
+use mse_auth::test_util::CapturedLog;
 use mse_auth_emulator::Emulator;
 use mse_auth_providers::cipher::ConfigCipher;
 use mse_auth_providers::kms::{KeySpec, KmsClient};
 use mse_auth_providers::kms_data_keys::KmsDataKeys;
 use mse_auth_providers::kms_rotating::KmsRotatingProvider;
-use mse_auth_providers::test_util::CapturedLog;
 use mse_auth_providers::{CredentialsProvider, StaticAccessKeyProvider};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};

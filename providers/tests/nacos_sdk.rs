@@ -8,6 +8,7 @@
 mod support;
 
 use async_trait::async_trait;
+use mse_auth::test_util::CapturedLog;
 use mse_auth_emulator::{Emulator, Endpoint};
 use mse_auth_providers::cipher::gcm::LocalKey;
 use mse_auth_providers::cipher::ConfigCipher;
@@ -15,7 +16,6 @@ use mse_auth_providers::kms::KmsClient;
 use mse_auth_providers::kms_data_keys::KmsDataKeys;
 use mse_auth_providers::nacos::NacosLogin;
 use mse_auth_providers::nacos_sdk::{is_forbidden, MseAuthPlugin, MseConfigFilter};
-use mse_auth_providers::test_util::CapturedLog;
 use mse_auth_providers::StaticAccessKeyProvider;
 use nacos_sdk::api::config::{ConfigService, ConfigServiceBuilder};
 use nacos_sdk::api::plugin::{ConfigFilter, ConfigReq, ConfigResp};

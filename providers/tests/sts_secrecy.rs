@@ -4,7 +4,7 @@
 //! One test in its own binary: `tracing` caches per-callsite interest process-wide, and a thread-local
 //! subscriber racing with other tests' first use of a callsite can miss events.
 
-use mse_auth_providers::test_util::CapturedLog;
+use mse_auth::test_util::CapturedLog;
 
 use mse_auth_emulator::Emulator;
 use mse_auth_providers::os::{Env, Fs};

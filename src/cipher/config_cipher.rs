@@ -59,6 +59,18 @@ pub struct Builder {
     time: Option<SharedTimeSource>,
 }
 
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Which keys are set, never the keys.
+        f.debug_struct("Builder")
+            .field("kms", &self.kms.is_some())
+            .field("local_key", &self.local.is_some())
+            .field("cache_max_entries", &self.cache_max_entries)
+            .field("cache_ttl", &self.cache_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Builder {
     /// The KMS data key service for the `cipher-kms-…`, direct `cipher-…` and KMS-wrapped GCM schemes.
     pub fn data_key_service(mut self, service: Arc<dyn DataKeyService>) -> Self {

@@ -1,30 +1,5 @@
 //! Where an RPC product (STS, KMS) is: one resolver, parameterised by the product's host prefix and
 //! environment variables.
-//!
-//! [`EndpointSettings::resolve`] picks, in this order:
-//! 1. the endpoint set in code ([`EndpointSettings::endpoint`]);
-//! 2. the product's endpoint variable (`ALIBABA_CLOUD_STS_ENDPOINT`, `ALIBABA_CLOUD_KMS_ENDPOINT`): a host
-//!    or a `scheme://host[:port]` URL;
-//! 3. `<prefix>.<region>.aliyuncs.com` when a region is known — from code, else the product's region
-//!    variable if it has one (`ALIBABA_CLOUD_STS_REGION`) — with prefix `<product>-vpc` when VPC is on
-//!    (from code, else the product's VPC variable if it has one: `ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED=true`
-//!    for STS) and `<product>` otherwise;
-//! 4. the product's global host (`sts.aliyuncs.com`); KMS has none, so it needs a region or an endpoint.
-//!
-//! Always `https`; plain `http` only to loopback, or anywhere after an explicit
-//! [`allow_http`](EndpointSettings::allow_http).
-//!
-//! ```
-//! use mse_auth_providers::endpoint::{EndpointSettings, Product};
-//! use mse_auth_providers::os::Env;
-//!
-//! let env = Env::from_pairs([("ALIBABA_CLOUD_STS_REGION", "cn-hangzhou")]);
-//! let sts = EndpointSettings::default().vpc(true).resolve(Product::STS, "ram_role_arn", &env)?;
-//! assert_eq!(sts.origin(), "https://sts-vpc.cn-hangzhou.aliyuncs.com");
-//! let kms = EndpointSettings::default().region("cn-beijing").resolve(Product::KMS, "kms", &env)?;
-//! assert_eq!(kms.origin(), "https://kms.cn-beijing.aliyuncs.com");
-//! # Ok::<(), mse_auth_providers::CredentialsError>(())
-//! ```
 
 use super::Endpoint;
 use mse_auth::os::Env;
@@ -69,8 +44,32 @@ impl Product {
     }
 }
 
-/// Where a product is, as configured in code; unset parts fall back to the environment in
-/// [`resolve`](Self::resolve). See the [module docs](self) for the order.
+/// Where a product is, as configured in code; unset parts fall back to the environment.
+///
+/// [`EndpointSettings::resolve`] picks, in this order:
+/// 1. the endpoint set in code ([`EndpointSettings::endpoint`]);
+/// 2. the product's endpoint variable (`ALIBABA_CLOUD_STS_ENDPOINT`, `ALIBABA_CLOUD_KMS_ENDPOINT`): a host
+///    or a `scheme://host[:port]` URL;
+/// 3. `<prefix>.<region>.aliyuncs.com` when a region is known — from code, else the product's region
+///    variable if it has one (`ALIBABA_CLOUD_STS_REGION`) — with prefix `<product>-vpc` when VPC is on
+///    (from code, else the product's VPC variable if it has one: `ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED=true`
+///    for STS) and `<product>` otherwise;
+/// 4. the product's global host (`sts.aliyuncs.com`); KMS has none, so it needs a region or an endpoint.
+///
+/// Always `https`; plain `http` only to loopback, or anywhere after an explicit
+/// [`allow_http`](EndpointSettings::allow_http).
+///
+/// ```
+/// use mse_auth_providers::endpoint::{EndpointSettings, Product};
+/// use mse_auth_providers::os::Env;
+///
+/// let env = Env::from_pairs([("ALIBABA_CLOUD_STS_REGION", "cn-hangzhou")]);
+/// let sts = EndpointSettings::default().vpc(true).resolve(Product::STS, "ram_role_arn", &env)?;
+/// assert_eq!(sts.origin(), "https://sts-vpc.cn-hangzhou.aliyuncs.com");
+/// let kms = EndpointSettings::default().region("cn-beijing").resolve(Product::KMS, "kms", &env)?;
+/// assert_eq!(kms.origin(), "https://kms.cn-beijing.aliyuncs.com");
+/// # Ok::<(), mse_auth_providers::CredentialsError>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EndpointSettings {
     endpoint: Option<String>,
@@ -106,7 +105,8 @@ impl EndpointSettings {
         self
     }
 
-    /// The endpoint of `product` these settings select in `env`. An unusable endpoint or region, or
+    /// The endpoint of `product` these settings select in `env`, in the order above. An unusable
+    /// endpoint or region, or
     /// none at all for a product without a global host, is `InvalidConfiguration` of `provider`,
     /// naming where the value came from.
     pub fn resolve(&self, product: Product, provider: &'static str, env: &Env) -> Result<Endpoint> {
