@@ -43,7 +43,7 @@
 //!
 //! ```no_run
 //! use mse_auth_providers::kms::KmsClient;
-//! use mse_auth_providers::kms_rotating::CachedKmsRotatingProvider;
+//! use mse_auth_providers::kms_rotating::KmsRotatingProvider;
 //! use mse_auth_providers::{CredentialsProvider, EcsRamRoleProvider};
 //! # async fn demo() -> Result<(), mse_auth_providers::CredentialsError> {
 //! let kms = KmsClient::builder()
