@@ -36,7 +36,8 @@
 //! (`work/`, the empty working directory, `data/` and `rnacos.log`), removed with its server on drop.
 //! Rust runs no destructor for a static at process exit, so the seed outlives its test process:
 //! instead, making a seed removes the `mse-auth-rnacos-<pid>*` directories of processes that are no
-//! longer running (a seed is about 1 MB; a directory whose pid was reused waits for a later run).
+//! longer running. A seed is small (its 1 MiB raft log is sparse: 32 KiB on disk); a directory whose
+//! pid was reused by a live process waits for a later run.
 //!
 //! Install rnacos with `cargo install rnacos --version 0.8.8 --locked` (`scripts/test.sh` does) or
 //! point `RNACOS_BIN` at it. A missing binary fails the test, saying so: no silent skip.
