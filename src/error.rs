@@ -107,6 +107,18 @@ impl CredentialsError {
         err
     }
 
+    /// Loading ran past `after` while waiting for `what` (an upstream, never a URL with a secret):
+    /// `nacos_login: timed out after 3s: http://10.0.0.7:8848: no connection`.
+    pub fn timed_out_waiting(
+        provider: impl Into<Cow<'static, str>>,
+        after: Duration,
+        what: impl Into<String>,
+    ) -> Self {
+        let mut err = Self::new(ErrorKind::TimedOut, provider.into(), what.into());
+        err.0.timeout = Some(after);
+        err
+    }
+
     /// The upstream refused or answered something unusable. Add details with
     /// [`with_code`](Self::with_code), [`with_request_id`](Self::with_request_id),
     /// [`with_status`](Self::with_status) and [`with_source`](Self::with_source).
@@ -275,6 +287,17 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::TimedOut);
         assert_eq!(err.timeout(), Some(Duration::from_secs(1)));
         assert_eq!(err.to_string(), "ecs_ram_role: timed out after 1s");
+        let err = CredentialsError::timed_out_waiting(
+            "nacos_login",
+            Duration::from_millis(300),
+            "http://127.0.0.1:8848: no answer",
+        );
+        assert_eq!(err.kind(), ErrorKind::TimedOut);
+        assert_eq!(err.timeout(), Some(Duration::from_millis(300)));
+        assert_eq!(
+            err.to_string(),
+            "nacos_login: timed out after 300ms: http://127.0.0.1:8848: no answer"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use aws_smithy_async::test_util::ManualTimeSource;
 use mse_auth::cipher::gcm::{self, ConfigAad, KeySource, LocalKey, Sealed, WrappedKey};
 use mse_auth::cipher::{
     kms_aes, nacos_aes, CipherError, CipherErrorKind, ConfigCipher, DataKeyService, Encrypted,
+    KMS_DIRECT_MAX_CIPHERTEXT_BYTES,
 };
 use mse_auth::test_util::FakeKms;
 use std::sync::Arc;
@@ -196,6 +197,42 @@ async fn direct_kms_refuses_over_6_kb_before_calling_kms() {
         );
     }
     assert_eq!(kms.encrypt_calls(), 1, "no KMS call for oversized content");
+}
+
+#[tokio::test]
+async fn direct_kms_refuses_ciphertexts_over_16_kib_before_calling_kms() {
+    let kms = FakeKms::new("alias/acs/mse");
+    let cipher = kms_cipher(&kms);
+    // The largest plaintext's ciphertext is well under the bound.
+    let at_limit = "配".repeat(2048);
+    let out = round_trip(&cipher, "cipher-db", &at_limit).await;
+    assert!(out.content.len() < KMS_DIRECT_MAX_CIPHERTEXT_BYTES / 2 + 1024);
+    let decrypts = kms.decrypt_calls();
+
+    let over = format!("\n{}\n", "A".repeat(KMS_DIRECT_MAX_CIPHERTEXT_BYTES + 1));
+    let err = cipher
+        .decrypt(TENANT, GROUP, "cipher-db", &over, "")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), CipherErrorKind::TooLarge);
+    assert_eq!(
+        err.to_string(),
+        "config cipher-db: the content is 16385 bytes; a direct KMS ciphertext (a cipher- dataId \
+         without kms-aes-128/256) is at most 16384 bytes of Base64, what KMS Encrypt makes of 6144 \
+         bytes of text: is it the config in clear, or the wrong dataId?"
+    );
+    assert_eq!(
+        kms.decrypt_calls(),
+        decrypts,
+        "no KMS call for an oversized blob"
+    );
+
+    // At the bound (surrounding whitespace ignored), KMS is asked.
+    let at_bound = format!(" {} ", "A".repeat(KMS_DIRECT_MAX_CIPHERTEXT_BYTES));
+    let _ = cipher
+        .decrypt(TENANT, GROUP, "cipher-db", &at_bound, "")
+        .await;
+    assert_eq!(kms.decrypt_calls(), decrypts + 1);
 }
 
 #[tokio::test]

@@ -685,6 +685,7 @@ fn cipher_aes_prints_its_key_only_with_show_secrets_and_reads_it_only_from_json(
 #[test]
 fn a_plain_data_id_passes_through_verbatim_with_a_note_at_v() {
     let home = Home::new();
+    // Encrypt passes it through only when asked (cli_footguns.rs: refused otherwise).
     let out = run_with_stdin(
         mse_auth(&home, &[]),
         &[
@@ -694,6 +695,7 @@ fn a_plain_data_id_passes_through_verbatim_with_a_note_at_v() {
             "app.yaml",
             "--format",
             "plain",
+            "--allow-plain",
         ],
         Some(PLAIN),
     );

@@ -4,7 +4,7 @@ use super::gcm::{self, ConfigAad, KeySource, LocalKey, Sealed, WrappedKey};
 use super::key_cache::{CachedKey, KeyCache};
 use super::{
     b64_decode, kms_aes, nacos_aes, CipherError, CipherErrorKind, DataKeyService, KeySpec, Scheme,
-    KMS_DIRECT_MAX_BYTES,
+    KMS_DIRECT_MAX_BYTES, KMS_DIRECT_MAX_CIPHERTEXT_BYTES,
 };
 use aws_smithy_async::time::{SharedTimeSource, TimeSource};
 use std::fmt;
@@ -36,7 +36,8 @@ impl fmt::Debug for Encrypted {
 /// * non-`cipher-` dataIds and blank contents pass through unchanged (`encryptedDataKey` `""`);
 /// * envelope schemes get a fresh KMS data key on every publish; reading one without its
 ///   `encryptedDataKey` is an error;
-/// * direct KMS refuses contents over 6 KB before calling KMS;
+/// * direct KMS refuses contents over 6 KB, and ciphertexts over 16 KiB
+///   ([`KMS_DIRECT_MAX_CIPHERTEXT_BYTES`](super::KMS_DIRECT_MAX_CIPHERTEXT_BYTES)), before calling KMS;
 /// * `cipher-gcm-` uses the local key when one is set, else a KMS `AES_256` data key.
 ///
 /// Unwrapped KMS data keys are cached by their `CiphertextBlob` (default 1,000 entries for 1 hour), so
@@ -290,7 +291,20 @@ impl ConfigCipher {
                 kms_aes::decrypt_ecb(&key, content)
             }
             Scheme::KmsDirect => {
-                let mut plain = self.kms(scheme)?.decrypt(content.trim_ascii()).await?;
+                let blob = content.trim_ascii();
+                if blob.len() > KMS_DIRECT_MAX_CIPHERTEXT_BYTES {
+                    return Err(CipherError::new(
+                        CipherErrorKind::TooLarge,
+                        format!(
+                            "the content is {} bytes; a direct KMS ciphertext (a cipher- dataId \
+                             without kms-aes-128/256) is at most {KMS_DIRECT_MAX_CIPHERTEXT_BYTES} \
+                             bytes of Base64, what KMS Encrypt makes of {KMS_DIRECT_MAX_BYTES} bytes \
+                             of text: is it the config in clear, or the wrong dataId?",
+                            blob.len()
+                        ),
+                    ));
+                }
+                let mut plain = self.kms(scheme)?.decrypt(blob).await?;
                 Ok(std::mem::take(&mut *plain))
             }
             Scheme::NacosAes => {

@@ -11,6 +11,10 @@
 //! | any other `cipher-…` | [`KmsDirect`](Scheme::KmsDirect) | KMS `Encrypt` of the text (≤ 6 KB) | empty |
 //! | anything else, and exactly `cipher-` | [`None`](Scheme::None) | unchanged | empty |
 //!
+//! The dispatch is exact and case-sensitive, as in the Java, Go and Python clients, so `Cipher-db` is
+//! stored in clear and `cipher-kms-aes256-db` under direct KMS. [`Scheme::near_miss`] names the prefix
+//! such a dataId probably meant, for tools that refuse it.
+//!
 //! The modules [`kms_aes`], [`nacos_aes`] and [`gcm`] are pure crypto with the key given. The
 //! [`ConfigCipher`] puts them together with a [`DataKeyService`] (KMS, implemented in
 //! `mse-auth-providers`; a fake in `test_util`), a cache of unwrapped data keys, and the dispatch.
@@ -43,6 +47,7 @@ pub mod gcm;
 mod key_cache;
 pub mod kms_aes;
 pub mod nacos_aes;
+mod near_miss;
 
 pub use config_cipher::{Builder, ConfigCipher, Encrypted};
 pub use error::{CipherError, CipherErrorKind};
@@ -87,6 +92,15 @@ pub const NACOS_AES_PREFIX: &str = "cipher-aes-";
 pub const CIPHER_PREFIX: &str = "cipher-";
 /// The largest content (UTF-8 bytes) KMS `Encrypt` takes: 6 KB.
 pub const KMS_DIRECT_MAX_BYTES: usize = 6 * 1024;
+/// The largest direct-KMS ciphertext (a `CiphertextBlob`, Base64, surrounding whitespace ignored)
+/// [`ConfigCipher::decrypt`] sends to KMS `Decrypt`: 16 KiB.
+///
+/// KMS `Encrypt` takes at most [`KMS_DIRECT_MAX_BYTES`] (6 KB) of text, and its blob is the Base64 of
+/// that ciphertext plus a small header: a key version id (36 bytes), an IV (12) and a tag (16) in the
+/// KMS 3.0 layout of spec §C.2, the key id, nonce and tag in the emulator's. So a real blob is at most
+/// about 8.3 KiB of Base64; anything over twice that is not a direct-KMS ciphertext (a config stored in
+/// clear, the wrong dataId) and is refused before any KMS call.
+pub const KMS_DIRECT_MAX_CIPHERTEXT_BYTES: usize = 16 * 1024;
 
 /// How a config is encrypted, decided by its dataId.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -132,6 +146,27 @@ impl Scheme {
         } else {
             Scheme::None
         }
+    }
+
+    /// The scheme prefix `data_id` looks like a mistyped version of, when it is not the one the dataId
+    /// selects: after trimming whitespace and folding ASCII case, a first word within edit distance 2
+    /// of `cipher` (or `cipher` followed by `_`, `.` or a space), or a `cipher-` dataId whose
+    /// remainder is within edit distance 2 of `kms-aes-128-`/`kms-aes-256-` or is `gcm-`/`aes-` in
+    /// another case. The dispatch itself stays exact ([`Scheme::for_data_id`]), as in every Nacos/MSE
+    /// client; this is for tools that want to refuse a dataId that would silently be stored in clear,
+    /// or under direct KMS instead of an envelope.
+    ///
+    /// ```
+    /// use mse_auth::cipher::Scheme;
+    /// assert_eq!(Scheme::near_miss("ciper-db.yaml"), Some("cipher-"));
+    /// assert_eq!(Scheme::near_miss("Cipher-gcm-db.yaml"), Some("cipher-gcm-"));
+    /// assert_eq!(Scheme::near_miss("cipher-kms-aes256-db.yaml"), Some("cipher-kms-aes-256-"));
+    /// assert_eq!(Scheme::near_miss("cipher-kms-aes-256-db.yaml"), None);
+    /// assert_eq!(Scheme::near_miss("cipher-db.yaml"), None);
+    /// assert_eq!(Scheme::near_miss("app.yaml"), None);
+    /// ```
+    pub fn near_miss(data_id: &str) -> Option<&'static str> {
+        near_miss::near_miss(data_id)
     }
 
     /// The dataId prefix that selects this scheme (`cipher-` for direct KMS, `""` for none).

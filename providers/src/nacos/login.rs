@@ -4,12 +4,15 @@
 //! - `POST {ctx}/v3/auth/user/login`, falling back to `{ctx}/v1/auth/users/login` when the server answers
 //!   404 or 501 (Nacos before 3.0); the user name travels in the query, the password only in the form
 //!   body, never in a URL (spec §A.1–A.2).
-//! - Servers are tried in order; the first that answers 2xx wins.
+//! - Servers are tried in order; the first that answers 2xx wins. When all fail, the error names every
+//!   server with its own reason: `login failed on 2 servers: http://10.0.0.7:8848: timed out after
+//!   3s (no connection); http://10.0.0.8:8848: HTTP 403: login refused: wrong user name or password?`.
 //! - The token is refreshed at `ttl − U[ttl/15, ttl/10)` after login (Java 2.5.1+, spec §A.6), in the
 //!   background, so requests never wait for a login once the first one is done.
 //! - [`NacosLogin::relogin`] is for callers whose request was refused with 403 (HTTP 403, or a gRPC
 //!   `ErrorResponse` with `errorCode` 403): it logs in again, at most once per 60 s.
-//! - An empty user name means no login at all ([`NacosLogin::token`] returns `None`).
+//! - An empty user name means no login at all ([`NacosLogin::token`] returns `None`); a user name
+//!   with an empty password is an `InvalidConfiguration` error of [`Builder::build`].
 //! - The password and the token never reach `Debug`, logs or error messages.
 //!
 //! Environment (read by [`NacosLogin::from_env`]): `NACOS_CLIENT_SERVER_ADDRESS`,
@@ -27,9 +30,9 @@
 
 use super::server_list::{ServerList, DEFAULT_CONTEXT_PATH};
 use crate::context::Context;
-use crate::http::{HttpRequest, HttpResponse, Timeouts};
+use crate::http::{HttpRequest, HttpResponse, Timeouts, TransportError, TransportErrorKind};
 use mse_auth::cache::Expiring;
-use mse_auth::{CredentialsError, RefreshCache, Result};
+use mse_auth::{CredentialsError, ErrorKind, RefreshCache, Result};
 use serde::Deserialize;
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -221,7 +224,8 @@ impl Builder {
         self
     }
 
-    /// The password. Kept in memory that is wiped on drop; sent only in a form body.
+    /// The password; required with a user name (an empty one fails [`build`](Self::build)). Kept in
+    /// memory that is wiped on drop; sent only in a form body.
     pub fn password(mut self, password: impl Into<String>) -> Self {
         self.password = Zeroizing::new(password.into());
         self
@@ -239,11 +243,23 @@ impl Builder {
         self
     }
 
-    /// Validates the server list; nothing is sent until the first [`NacosLogin::token`].
+    /// Validates the server list, and that a user name comes with a password; nothing is sent until
+    /// the first [`NacosLogin::token`].
     pub fn build(self) -> Result<NacosLogin> {
         let ctx = self.ctx.unwrap_or_default();
         let servers = ServerList::parse(&self.servers, &self.context_path)
             .map_err(|e| CredentialsError::invalid_configuration(NAME, e))?;
+        if !self.username.trim().is_empty() && self.password.is_empty() {
+            return Err(CredentialsError::invalid_configuration(
+                NAME,
+                format!(
+                    "user {:?} has no password: set it with .password(…) or {} (Nacos refuses \
+                     a login with an empty password; an empty user name turns login off)",
+                    self.username,
+                    super::PASSWORD
+                ),
+            ));
+        }
         let cache = (!self.username.trim().is_empty()).then(|| {
             let login = Arc::new(Login {
                 ctx: ctx.clone(),
@@ -288,44 +304,30 @@ struct LoginResponse {
 }
 
 impl Login {
-    /// Tries every server in order; the first 2xx wins.
+    /// Tries every server in order; the first 2xx wins. When every server fails, the error lists each
+    /// with its own reason.
     async fn login(&self) -> Result<NacosToken> {
         let mut failures = Vec::new();
         for index in 0..self.servers.len() {
             match self.login_to(index).await {
                 Ok(token) => return Ok(token),
-                Err(err) => {
-                    tracing::warn!(name = NAME, server = %self.servers.origin(index), error = %err, "login failed");
-                    failures.push(err);
+                Err(failure) => {
+                    tracing::warn!(name = NAME, error = %failure.error, "login failed");
+                    failures.push(failure);
                 }
             }
         }
-        let last = failures.pop().expect("at least one server");
-        if failures.is_empty() {
-            return Err(last);
-        }
-        let others: Vec<String> = failures.iter().map(|e| e.message().to_string()).collect();
-        Err(match last.status() {
-            Some(status) => CredentialsError::provider(
-                NAME,
-                format!("{} (other servers: {})", last.message(), others.join("; ")),
-            )
-            .with_status(status),
-            None => CredentialsError::unhandled(
-                NAME,
-                format!("{} (other servers: {})", last.message(), others.join("; ")),
-            ),
-        })
+        Err(all_failed(failures))
     }
 
-    async fn login_to(&self, index: usize) -> Result<NacosToken> {
-        let response = self.post(index, LOGIN_V3).await?;
+    async fn login_to(&self, index: usize) -> Result<NacosToken, Failure> {
+        let origin = self.servers.origin(index);
+        let response = self.post(index, &origin, LOGIN_V3).await?;
         let response = if matches!(response.status, 404 | 501) {
-            self.post(index, LOGIN_V1).await?
+            self.post(index, &origin, LOGIN_V1).await?
         } else {
             response
         };
-        let origin = self.servers.origin(index);
         if !response.is_success() {
             let said = self.scrub(&response.body_excerpt(200));
             let reason = if response.status == 403 {
@@ -333,16 +335,26 @@ impl Login {
             } else {
                 "login failed"
             };
-            return Err(CredentialsError::provider(
-                NAME,
-                format!("{origin}: {reason} (server said: {})", said.trim()),
-            )
-            .with_status(response.status));
+            let said = said.trim();
+            return Err(Failure {
+                reason: format!(
+                    "{origin}: HTTP {}: {reason} (server said: {said})",
+                    response.status
+                ),
+                error: CredentialsError::provider(
+                    NAME,
+                    format!("{origin}: {reason} (server said: {said})"),
+                )
+                .with_status(response.status),
+            });
         }
-        parse_login(&response, &origin, self.ctx.time().now())
+        parse_login(&response, &origin, self.ctx.time().now()).map_err(|error| Failure {
+            reason: error.message().to_string(),
+            error,
+        })
     }
 
-    async fn post(&self, index: usize, path: &str) -> Result<HttpResponse> {
+    async fn post(&self, index: usize, origin: &str, path: &str) -> Result<HttpResponse, Failure> {
         let mut url = self.servers.url(index, path);
         url.query_pairs_mut()
             .append_pair("username", &self.username);
@@ -352,7 +364,7 @@ impl Login {
             .http()
             .send(request)
             .await
-            .map_err(|e| e.into_credentials_error(NAME))
+            .map_err(|e| transport_failure(origin, self.timeouts, e))
     }
 
     /// Removes the password from a server message, should a server ever echo it.
@@ -362,6 +374,106 @@ impl Login {
         } else {
             text.replace(self.password.as_str(), "** redacted **")
         }
+    }
+}
+
+/// Why one server's login failed: the error had it been the only server, and one line naming the
+/// server and its reason for the list of all of them.
+struct Failure {
+    error: CredentialsError,
+    reason: String,
+}
+
+/// A transport failure at `origin`: refused, unreachable, no connection or no answer in time.
+fn transport_failure(origin: &str, timeouts: Timeouts, err: TransportError) -> Failure {
+    if err.kind() == TransportErrorKind::Timeout {
+        let (after, what) = if err.is_connect() {
+            (timeouts.connect, "no connection")
+        } else {
+            (err.budget(), "no answer")
+        };
+        return Failure {
+            reason: format!("{origin}: timed out after {after:?} ({what})"),
+            error: CredentialsError::timed_out_waiting(NAME, after, format!("{origin}: {what}"))
+                .with_source(err),
+        };
+    }
+    // The transport message is `POST <origin>: <what>`; the origin is named once, here.
+    let what = err.to_string();
+    let what = what.split_once(": ").map_or(what.as_str(), |(_, w)| w);
+    let reason = match io_cause(&err) {
+        Some(cause) => format!("{origin}: {what} ({cause})"),
+        None => format!("{origin}: {what}"),
+    };
+    Failure {
+        error: CredentialsError::unhandled(NAME, reason.clone()).with_source(err),
+        reason,
+    }
+}
+
+/// The socket error under a transport failure, in words (`connection refused`), when there is one.
+fn io_cause(err: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    use std::io::ErrorKind as Io;
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return match io.kind() {
+                Io::ConnectionRefused => Some("connection refused"),
+                Io::ConnectionReset => Some("connection reset"),
+                Io::ConnectionAborted => Some("connection aborted"),
+                Io::AddrNotAvailable => Some("address not available"),
+                Io::TimedOut => Some("timed out"),
+                Io::UnexpectedEof => Some("connection closed"),
+                _ => None,
+            };
+        }
+        next = e.source();
+    }
+    None
+}
+
+/// The error when every server failed: the only one's own error, or for several
+/// `login failed on N servers: <origin>: <reason>; …`, every server named once, in order. Its kind is
+/// the servers' common kind (`TimedOut` after the sum of the budgets, `Provider` with the status they
+/// all answered), `Unhandled` when they differ.
+fn all_failed(mut failures: Vec<Failure>) -> CredentialsError {
+    if failures.len() <= 1 {
+        return failures.pop().map_or_else(
+            || CredentialsError::invalid_configuration(NAME, "no Nacos server to log in to"),
+            |f| f.error,
+        );
+    }
+    let reasons: Vec<&str> = failures.iter().map(|f| f.reason.as_str()).collect();
+    let message = format!(
+        "login failed on {} servers: {}",
+        failures.len(),
+        reasons.join("; ")
+    );
+    let kind = failures[0].error.kind();
+    let same_kind = failures.iter().all(|f| f.error.kind() == kind);
+    let status = failures[0].error.status();
+    let same_status = failures.iter().all(|f| f.error.status() == status);
+    let error = match kind {
+        ErrorKind::TimedOut if same_kind => {
+            let waited = failures
+                .iter()
+                .filter_map(|f| f.error.timeout())
+                .sum::<Duration>();
+            CredentialsError::timed_out_waiting(NAME, waited, message)
+        }
+        ErrorKind::Provider if same_kind => {
+            let error = CredentialsError::provider(NAME, message);
+            match status {
+                Some(status) if same_status => error.with_status(status),
+                _ => error,
+            }
+        }
+        _ => CredentialsError::unhandled(NAME, message),
+    };
+    let last = failures.pop().map(|f| f.error);
+    match last {
+        Some(last) => error.with_source(last),
+        None => error,
     }
 }
 
@@ -399,7 +511,6 @@ fn parse_login(response: &HttpResponse, origin: &str, now: SystemTime) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mse_auth::ErrorKind;
 
     fn response(status: u16, body: &str) -> HttpResponse {
         HttpResponse {

@@ -1,7 +1,8 @@
 //! `mse-auth config decrypt`: a config's plaintext, as the client filters would read it.
 
 use super::{
-    cipher, note_passthrough, read_input, scheme_name, write_output, Format, Keys, Op, Target,
+    check_data_id_text, cipher, no_scheme_reason, note_passthrough, read_input, scheme_name,
+    write_output, Format, Keys, Op, Target,
 };
 use crate::common::{CliResult, Globals};
 use clap::ValueEnum;
@@ -19,7 +20,9 @@ use zeroize::Zeroizing;
 /// namespace always come from the flags, since a cipher-gcm- ciphertext only opens for the config it
 /// was sealed for). A cipher-aes- encryptedDataKey is the AES key itself, so it is not accepted on the
 /// command line, where other users can read it: pass it in the JSON input. A dataId without a cipher-
-/// scheme passes through unchanged (-v says so). KMS calls are signed with the default chain's
+/// scheme passes through unchanged (-v says so), unless it looks like a mistyped one (`Cipher-db.yaml`),
+/// which is refused without --allow-plain. Empty input is refused. A direct-KMS ciphertext is at most
+/// 16 KiB; a larger one is refused before calling KMS. KMS calls are signed with the default chain's
 /// credentials (or --profile's).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
@@ -43,6 +46,9 @@ pub struct Args {
     /// Output format (json: dataId, group, namespace, scheme and the plaintext content).
     #[arg(long, value_enum, default_value_t = Format::Plain)]
     format: Format,
+    /// Pass the content through even when the dataId looks like a mistyped scheme prefix.
+    #[arg(long)]
+    allow_plain: bool,
 }
 
 /// How `config decrypt` reads its input.
@@ -65,7 +71,17 @@ struct Input {
 /// Runs `mse-auth config decrypt`.
 pub async fn run(globals: &Globals, args: Args) -> CliResult {
     let target = &args.target;
+    check_data_id_text(&target.data_id)?;
     let scheme = Scheme::for_data_id(&target.data_id);
+    if !scheme.is_encrypted() && Scheme::near_miss(&target.data_id).is_some() && !args.allow_plain {
+        return Err(format!(
+            "the dataId `{}` selects no encryption scheme {}, so its content would pass through \
+             as stored; pass --allow-plain to print it anyway",
+            target.data_id,
+            no_scheme_reason(&target.data_id)
+        )
+        .into());
+    }
     note_passthrough(target, scheme);
     if scheme == Scheme::NacosAes && args.encrypted_data_key.is_some() {
         return Err(
@@ -75,6 +91,9 @@ pub async fn run(globals: &Globals, args: Args) -> CliResult {
         );
     }
     let raw = read_input(target.input.as_deref())?;
+    if raw.trim().is_empty() {
+        return Err("the input is empty: nothing to decrypt".into());
+    }
     let (content, json_key) = match args.in_format {
         InFormat::Plain => (raw, None),
         InFormat::Json => {
@@ -90,6 +109,9 @@ pub async fn run(globals: &Globals, args: Args) -> CliResult {
             )
         }
     };
+    if content.trim().is_empty() {
+        return Err("the input's content is empty: nothing to decrypt".into());
+    }
     let data_key = match (&args.encrypted_data_key, &json_key) {
         (Some(flag), Some(json)) if !json.is_empty() && flag.as_str() != json.as_str() => {
             return Err(

@@ -1,7 +1,8 @@
 //! `mse-auth config encrypt`: a config's content as the client filters would publish it.
 
 use super::{
-    cipher, note_passthrough, read_input, scheme_name, write_output, Format, Keys, Op, Target,
+    check_data_id_text, cipher, no_scheme_reason, note_passthrough, read_input, scheme_name,
+    write_output, Format, Keys, Op, Target,
 };
 use crate::common::{CliResult, Globals};
 use mse_auth_providers::cipher::Scheme;
@@ -16,6 +17,12 @@ use serde_json::json;
 /// output would lose. For cipher-aes- the encryptedDataKey is the AES key itself, in clear: it is
 /// printed only with --show-secrets. Data keys from KMS and local keys are never printed. KMS calls are
 /// signed with the default chain's credentials (or --profile's).
+///
+/// A dataId that selects no scheme is refused (exit 1), naming the prefix a mistyped one probably
+/// meant (`Cipher-db.yaml`: did you mean `cipher-`?); --allow-plain passes its content through
+/// unencrypted. A `cipher-…` dataId that looks like a mistyped envelope, GCM or AES prefix
+/// (`cipher-kms-aes256-db.yaml`) would be direct KMS: it is refused unless --allow-near-miss. Empty
+/// input is refused (Nacos does not publish an empty config).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   mse-auth config encrypt --data-id cipher-kms-aes-256-db.yaml --in db.yaml \\
@@ -24,7 +31,8 @@ use serde_json::json;
       --kms-key-id alias/my-key
   mse-auth config encrypt --data-id cipher-gcm-db.yaml --namespace prod --group APP \\
       --local-key-file ops-2024.key --local-key-name ops-2024 --in db.yaml --format plain
-  mse-auth config encrypt --data-id cipher-app.properties --in app.properties --out app.enc.json")]
+  mse-auth config encrypt --data-id cipher-app.properties --in app.properties --out app.enc.json
+  mse-auth config encrypt --data-id app.properties --in app.properties --allow-plain   # unencrypted")]
 pub struct Args {
     #[command(flatten)]
     target: Target,
@@ -36,12 +44,41 @@ pub struct Args {
     /// Print the encryptedDataKey of a cipher-aes- config, which is the AES key itself.
     #[arg(long)]
     show_secrets: bool,
+    /// Pass the content through unencrypted when the dataId selects no scheme (no cipher- prefix).
+    #[arg(long)]
+    allow_plain: bool,
+    /// Encrypt with the scheme the dataId selects even when it looks like a mistyped prefix (e.g.
+    /// cipher-kms-aes256-… is direct KMS, not the AES-256 envelope).
+    #[arg(long)]
+    allow_near_miss: bool,
 }
 
 /// Runs `mse-auth config encrypt`.
 pub async fn run(globals: &Globals, args: Args) -> CliResult {
     let target = &args.target;
+    check_data_id_text(&target.data_id)?;
     let scheme = Scheme::for_data_id(&target.data_id);
+    if !scheme.is_encrypted() && !args.allow_plain {
+        return Err(format!(
+            "the dataId `{}` selects no encryption scheme {}; pass --allow-plain to store it \
+             unencrypted",
+            target.data_id,
+            no_scheme_reason(&target.data_id)
+        )
+        .into());
+    }
+    if let (true, Some(meant)) = (scheme.is_encrypted(), Scheme::near_miss(&target.data_id)) {
+        // Only a `cipher-…` dataId of the direct-KMS catch-all can be a near miss and selected.
+        if !args.allow_near_miss {
+            return Err(format!(
+                "the dataId `{}` selects direct KMS encryption (any other `cipher-…`), but looks \
+                 like a mistyped `{meant}`: fix the dataId, or pass --allow-near-miss to encrypt \
+                 it with direct KMS",
+                target.data_id
+            )
+            .into());
+        }
+    }
     note_passthrough(target, scheme);
     let has_data_key = matches!(
         scheme,
@@ -63,6 +100,13 @@ pub async fn run(globals: &Globals, args: Args) -> CliResult {
         );
     }
     let content = read_input(target.input.as_deref())?;
+    if content.trim().is_empty() {
+        return Err(
+            "the input is empty: nothing to encrypt (Nacos does not publish an empty \
+                    config)"
+                .into(),
+        );
+    }
     let cipher = cipher(globals, &args.keys, scheme, Op::Encrypt(&content))?;
     let sealed = {
         let _spinner = globals.spinner("encrypting…");
@@ -84,7 +128,7 @@ pub async fn run(globals: &Globals, args: Args) -> CliResult {
         }
         // Ciphertext gets a newline (decrypt ignores surrounding whitespace); a passed-through content
         // is written as is.
-        Format::Plain if scheme.is_encrypted() && !content.trim().is_empty() => {
+        Format::Plain if scheme.is_encrypted() => {
             format!("{}\n", sealed.content)
         }
         Format::Plain => sealed.content.clone(),

@@ -8,7 +8,7 @@ mod new_local_key;
 use crate::common::{CliResult, Globals};
 use clap::ValueEnum;
 use mse_auth_providers::cipher::gcm::{self, KeySource, LocalKey};
-use mse_auth_providers::cipher::{ConfigCipher, Scheme};
+use mse_auth_providers::cipher::{ConfigCipher, Scheme, CIPHER_PREFIX};
 use mse_auth_providers::kms::KmsClient;
 use mse_auth_providers::kms_data_keys::{KmsDataKeys, DEFAULT_KEY_ID};
 use mse_auth_providers::os::Env;
@@ -23,8 +23,13 @@ use zeroize::Zeroizing;
 /// The dataId picks the scheme, as in the Nacos/MSE clients: `cipher-kms-aes-128-` and
 /// `cipher-kms-aes-256-` (KMS envelope: content plus an encryptedDataKey), `cipher-gcm-` (AES-256-GCM
 /// bound to namespace, group and dataId; KMS or a local key), `cipher-aes-` (nacos-plugin AES; its
-/// encryptedDataKey is the AES key in clear), any other `cipher-…` (direct KMS, at most 6 KB); any other
-/// dataId passes through unchanged.
+/// encryptedDataKey is the AES key in clear), any other `cipher-…` (direct KMS, at most 6 KB of text,
+/// 16 KiB of ciphertext). The prefix is matched exactly, as the clients do, so `encrypt` refuses a
+/// dataId that selects no scheme unless --allow-plain is given, names the prefix a mistyped one
+/// (`Cipher-`, `ciper-`, `cipher_kms-aes-256-`) probably meant, and refuses `cipher-…` dataIds that
+/// look like a mistyped envelope or GCM prefix (`cipher-kms-aes256-`) unless --allow-near-miss is
+/// given. A dataId with leading or trailing whitespace is refused (Nacos does not accept one). Input
+/// is at most 10 MiB (the Nacos server's default maxContent).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   mse-auth config encrypt --data-id cipher-kms-aes-256-db.yaml --in db.yaml > db.enc.json
@@ -65,7 +70,8 @@ pub struct Target {
     /// The namespace (tenant); empty for the public namespace.
     #[arg(long, default_value = "", value_name = "NS")]
     pub namespace: String,
-    /// Read the content from this file (`-`: standard input, the default when it is not a terminal).
+    /// Read the content from this file (`-`: standard input, the default when it is not a terminal);
+    /// at most 10 MiB.
     #[arg(long = "in", value_name = "FILE|-")]
     pub input: Option<PathBuf>,
     /// Write to this file (`-`: standard output, the default). A new file gets mode 0600.
@@ -116,7 +122,8 @@ pub fn scheme_name(scheme: Scheme) -> &'static str {
     }
 }
 
-/// Logs (at -v) that a dataId without a scheme passes through unchanged, as the library does.
+/// Logs (at -v) that a dataId without a scheme passes through unchanged, as the library does (for
+/// `encrypt`, only with --allow-plain).
 pub fn note_passthrough(target: &Target, scheme: Scheme) {
     if !scheme.is_encrypted() {
         tracing::info!(
@@ -126,19 +133,48 @@ pub fn note_passthrough(target: &Target, scheme: Scheme) {
     }
 }
 
-/// The content from `--in` (or standard input), as UTF-8 text, wiped on drop.
+/// The most `config encrypt|decrypt` read from `--in` or standard input: 10 MiB, the Nacos server's
+/// default `maxContent` (its HTTP publish limit; with capacity checks on, a config's default limit is
+/// 100 KB). Larger input is refused before it is read to the end.
+pub const MAX_INPUT_BYTES: usize = 10 * 1024 * 1024;
+
+fn too_large() -> Box<dyn std::error::Error + Send + Sync> {
+    format!(
+        "the input is larger than 10 MiB ({MAX_INPUT_BYTES} bytes), the most `config` reads (a \
+         Nacos server takes at most 10 MiB by default)"
+    )
+    .into()
+}
+
+/// Reads at most [`MAX_INPUT_BYTES`] from `from` into `bytes`, failing past it.
+fn read_bounded(from: impl Read, bytes: &mut Vec<u8>) -> CliResult {
+    from.take(MAX_INPUT_BYTES as u64 + 1).read_to_end(bytes)?;
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(too_large());
+    }
+    Ok(())
+}
+
+/// The content from `--in` (or standard input), as UTF-8 text, wiped on drop; at most
+/// [`MAX_INPUT_BYTES`].
 pub fn read_input(input: Option<&Path>) -> CliResult<Zeroizing<String>> {
     let mut bytes = Zeroizing::new(Vec::new());
     match input {
         Some(path) if path != Path::new("-") => {
-            let mut file = std::fs::File::open(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            file.read_to_end(&mut bytes)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+            let file = std::fs::File::open(path).map_err(cannot)?;
+            if file
+                .metadata()
+                .is_ok_and(|m| m.is_file() && m.len() > MAX_INPUT_BYTES as u64)
+            {
+                return Err(too_large());
+            }
+            read_bounded(file, &mut bytes).map_err(|e| match e.downcast::<std::io::Error>() {
+                Ok(io) => cannot(*io).into(),
+                Err(other) => other,
+            })?;
         }
-        Some(_) => {
-            std::io::stdin().lock().read_to_end(&mut bytes)?;
-        }
+        Some(_) => read_bounded(std::io::stdin().lock(), &mut bytes)?,
         None => {
             if std::io::stdin().is_terminal() {
                 return Err(
@@ -147,12 +183,42 @@ pub fn read_input(input: Option<&Path>) -> CliResult<Zeroizing<String>> {
                         .into(),
                 );
             }
-            std::io::stdin().lock().read_to_end(&mut bytes)?;
+            read_bounded(std::io::stdin().lock(), &mut bytes)?;
         }
     }
     match std::str::from_utf8(&bytes) {
         Ok(text) => Ok(Zeroizing::new(text.to_string())),
         Err(_) => Err("the input is not UTF-8 text".into()),
+    }
+}
+
+/// Refuses a dataId that is empty or has leading or trailing whitespace: the Nacos clients accept
+/// only letters, digits and `_-.:` in a dataId, and a stray space also hides the scheme prefix.
+pub fn check_data_id_text(data_id: &str) -> CliResult {
+    let trimmed = data_id.trim();
+    if trimmed.is_empty() {
+        return Err("the dataId is empty: give --data-id".into());
+    }
+    if trimmed != data_id {
+        return Err(format!(
+            "the dataId `{data_id}` has leading or trailing whitespace, which Nacos does not \
+             accept in a dataId (did you mean `{trimmed}`?)"
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Why `data_id` selects no scheme, for a message: `(did you mean `cipher-`?)` for a near miss.
+pub fn no_scheme_reason(data_id: &str) -> String {
+    if data_id == CIPHER_PREFIX {
+        return "(a cipher- dataId needs a name after the prefix, e.g. `cipher-db.yaml`)".into();
+    }
+    match Scheme::near_miss(data_id) {
+        Some(meant) => format!("(did you mean `{meant}`?)"),
+        None => "(encrypted dataIds start with cipher-kms-aes-256-, cipher-kms-aes-128-, \
+                 cipher-gcm-, cipher-aes- or cipher-)"
+            .into(),
     }
 }
 

@@ -6,15 +6,20 @@ use mse_auth_providers::os::Env;
 use mse_auth_providers::timestamp::format_utc;
 use mse_auth_providers::Context;
 use serde_json::json;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use zeroize::Zeroizing;
+
+/// The most `--password-stdin` reads: one line of up to 4 KiB.
+const MAX_PASSWORD_LINE: usize = 4096;
 
 /// Log in to Nacos with a user name and password and show the token's lifetime.
 ///
 /// Tries the servers in order, the Nacos 3 login path first and the 1.x/2.x path on 404/501. The token
 /// is masked unless --show-secrets is given. The password is read from NACOS_CLIENT_PASSWORD or, with
 /// --password-stdin, from the first line of standard input; it is never accepted as an argument, where
-/// other users of the machine could read it.
+/// other users of the machine could read it. An empty password is refused before anything is sent.
+/// When every server fails, the error names each one with its own reason (refused, timed out, HTTP
+/// status); each server gets 3 s to connect and 5 s more to answer.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   NACOS_CLIENT_PASSWORD=nacos mse-auth nacos login --server 127.0.0.1:8848 --username nacos
@@ -57,6 +62,7 @@ pub async fn run(globals: &Globals, args: Args) -> CliResult {
     let username = args
         .username
         .or_else(|| env.get(nacos::USERNAME))
+        .filter(|u| !u.trim().is_empty())
         .ok_or_else(|| {
             format!(
                 "no Nacos user name: give --username or set {}",
@@ -65,11 +71,36 @@ pub async fn run(globals: &Globals, args: Args) -> CliResult {
         })?;
     let password = if args.password_stdin {
         let mut line = Zeroizing::new(String::new());
-        std::io::stdin().lock().read_line(&mut line)?;
+        // One line, bounded: a password is not megabytes.
+        std::io::stdin()
+            .lock()
+            .take(MAX_PASSWORD_LINE as u64)
+            .read_line(&mut line)?;
+        if line.len() >= MAX_PASSWORD_LINE && !line.ends_with('\n') {
+            return Err(format!(
+                "the first line of standard input does not end within {MAX_PASSWORD_LINE} bytes: \
+                 --password-stdin reads one line, the password"
+            )
+            .into());
+        }
         Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_string())
     } else {
         Zeroizing::new(env.get(nacos::PASSWORD).unwrap_or_default())
     };
+    if password.is_empty() {
+        return Err(if args.password_stdin {
+            "the password is empty: --password-stdin reads it from the first line of standard \
+             input, and that line is empty (Nacos refuses a login with an empty password)"
+                .to_string()
+        } else {
+            format!(
+                "no Nacos password: set {} or pipe it in with --password-stdin (it is never taken \
+                 as an argument; Nacos refuses a login with an empty password)",
+                nacos::PASSWORD
+            )
+        }
+        .into());
+    }
     let login = NacosLogin::builder(servers)
         .username(username.clone())
         .password(password.as_str())
