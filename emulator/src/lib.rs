@@ -496,6 +496,14 @@ impl Emulator {
         }
         leaks
     }
+
+    /// Panics, listing [`url_leaks`](Self::url_leaks), unless no request carried a secret in its URL.
+    /// Tests end with it.
+    #[track_caller]
+    pub fn assert_no_url_leaks(&self) {
+        let leaks = self.url_leaks();
+        assert!(leaks.is_empty(), "secrets travelled in URLs: {leaks:?}");
+    }
 }
 
 impl Drop for Emulator {

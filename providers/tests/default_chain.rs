@@ -112,7 +112,7 @@ async fn oidc_wins_when_its_three_variables_are_set() {
         .unwrap();
     assert_eq!(c.provider_path(), "default/oidc_role_arn");
     assert_eq!(e.calls(Endpoint::AssumeRoleWithOidc), 1);
-    assert!(e.url_leaks().is_empty(), "{:?}", e.url_leaks());
+    e.assert_no_url_leaks();
 }
 
 #[tokio::test]
@@ -138,7 +138,7 @@ async fn cli_profile_with_a_ram_role_wins_and_reports_the_full_path() {
         "default/cli_profile/ram_role_arn/static_ak"
     );
     assert_eq!(c.access_key_id(), e.issued().last().unwrap().access_key_id);
-    assert!(e.url_leaks().is_empty(), "{:?}", e.url_leaks());
+    e.assert_no_url_leaks();
 }
 
 #[tokio::test]
@@ -165,7 +165,7 @@ async fn cli_profile_chainable_role_follows_its_source_profile() {
         "default/cli_profile/ram_role_arn/ram_role_arn/static_ak"
     );
     assert_eq!(e.calls(Endpoint::AssumeRole), 2);
-    assert!(e.url_leaks().is_empty(), "{:?}", e.url_leaks());
+    e.assert_no_url_leaks();
 }
 
 #[tokio::test]
@@ -209,7 +209,7 @@ async fn ecs_ram_role_wins_on_an_instance() {
         .unwrap();
     assert_eq!(c.provider_path(), "default/ecs_ram_role");
     assert!(e.calls(Endpoint::ImdsCredentials) >= 1);
-    assert!(e.url_leaks().is_empty(), "{:?}", e.url_leaks());
+    e.assert_no_url_leaks();
 }
 
 #[tokio::test]
@@ -229,7 +229,7 @@ async fn credentials_uri_comes_last() {
         .await
         .unwrap();
     assert_eq!(c.provider_path(), "default/credentials_uri");
-    assert!(e.url_leaks().is_empty(), "{:?}", e.url_leaks());
+    e.assert_no_url_leaks();
 }
 
 #[tokio::test]

@@ -118,9 +118,5 @@ async fn no_secret_data_key_or_plaintext_reaches_trace_logs_debug_or_urls() {
             "Debug/Display shows a secret: {shown}"
         );
     }
-    assert!(
-        emulator.url_leaks().is_empty(),
-        "{:?}",
-        emulator.url_leaks()
-    );
+    emulator.assert_no_url_leaks();
 }

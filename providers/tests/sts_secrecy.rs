@@ -124,9 +124,5 @@ async fn no_secret_or_token_reaches_trace_logs_debug_display_or_urls() {
             "Debug/Display shows a secret: {shown}"
         );
     }
-    assert!(
-        emulator.url_leaks().is_empty(),
-        "{:?}",
-        emulator.url_leaks()
-    );
+    emulator.assert_no_url_leaks();
 }
