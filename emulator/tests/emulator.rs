@@ -183,6 +183,20 @@ fn manual_clock() -> ManualTimeSource {
     ManualTimeSource::new(SystemTime::now())
 }
 
+/// AccessKeyId, AccessKeySecret and SecurityToken of an STS success body.
+fn issued_keys(body: &Value) -> (&str, &str, &str) {
+    fn field<'a>(body: &'a Value, name: &str) -> &'a str {
+        body["Credentials"][name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no Credentials.{name}: {body}"))
+    }
+    (
+        field(body, "AccessKeyId"),
+        field(body, "AccessKeySecret"),
+        field(body, "SecurityToken"),
+    )
+}
+
 fn code(body: &Value) -> &str {
     body["Code"].as_str().unwrap_or("<no Code>")
 }
@@ -497,13 +511,7 @@ async fn issued_sts_credentials_can_assume_a_role_with_their_token() {
     let (status, first) =
         post_assume_role(&emulator, common(AK, None), action("s-1", None), SECRET).await;
     assert_eq!(status, StatusCode::OK);
-    let id = first["Credentials"]["AccessKeyId"].as_str().expect("id");
-    let secret = first["Credentials"]["AccessKeySecret"]
-        .as_str()
-        .expect("secret");
-    let token = first["Credentials"]["SecurityToken"]
-        .as_str()
-        .expect("token");
+    let (id, secret, token) = issued_keys(&first);
 
     // Chained: STS credentials as the source.
     let (status, body) = post_assume_role(
@@ -561,22 +569,7 @@ async fn expired_sts_credentials_are_rejected_as_source() {
         left <= Duration::from_secs(2),
         "lifetime override: {left:?}"
     );
-    let id = first["Credentials"]["AccessKeyId"].as_str().expect("id");
-    let secret = first["Credentials"]["AccessKeySecret"]
-        .as_str()
-        .expect("secret");
-    let token = first["Credentials"]["SecurityToken"]
-        .as_str()
-        .expect("token");
-    // Still valid: accepted as a source.
-    let (status, body) = post_assume_role(
-        &emulator,
-        common(id, Some(token)),
-        action("s-2", None),
-        secret,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let (id, secret, token) = issued_keys(&first);
     // Expired by the emulator's clock (the request's real-time timestamp stays in the window).
     time.set_time(issued.expiration);
     let (status, body) = post_assume_role(

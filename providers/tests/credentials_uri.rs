@@ -9,7 +9,7 @@ use std::time::Duration;
 use mse_auth_emulator::Emulator;
 use mse_auth_providers::os::Env;
 use mse_auth_providers::{credentials_uri, vars};
-use mse_auth_providers::{Context, CredentialsProvider};
+use mse_auth_providers::{Context, CredentialsError, CredentialsProvider};
 use mse_auth_providers::{CredentialsUriProvider, ErrorKind};
 use support::{assert_hides, assert_issued, closed_port, load_err, Canned, Cloud};
 
@@ -21,6 +21,13 @@ fn provider(cloud: &Cloud) -> CredentialsUriProvider {
     builder(&cloud.emulator.credentials_uri(), cloud.context())
         .build_uncached()
         .expect("valid URI")
+}
+
+/// The error of a provider whose URI is a canned server answering `respond`.
+async fn canned_error(respond: fn(&str, &str) -> (u16, String)) -> CredentialsError {
+    let server = Canned::start(respond).await;
+    let uri = format!("{}/c", server.base_url());
+    load_err(&builder(&uri, support::context()).build_uncached().unwrap()).await
 }
 
 /// The secret part of the emulator's URI: the random path token.
@@ -54,14 +61,15 @@ async fn from_env_reads_the_uri_and_is_not_loaded_without_it() {
     let ctx = cloud
         .context()
         .with_env(Env::from_pairs([(vars::CREDENTIALS_URI, uri.as_str())]));
-    let creds = CredentialsUriProvider::from_env(&ctx)
-        .unwrap()
-        .build()
-        .unwrap()
-        .provide_credentials()
-        .await
-        .unwrap();
-    assert_issued(&creds, &emulator.issued()[0]);
+    support::load_issued(
+        &CredentialsUriProvider::from_env(&ctx)
+            .unwrap()
+            .build()
+            .unwrap(),
+        emulator,
+        0,
+    )
+    .await;
 
     let err = CredentialsUriProvider::from_env(&support::context()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotLoaded);
@@ -150,7 +158,7 @@ async fn a_wrong_path_token_is_404_and_shows_no_path() {
 
 #[tokio::test]
 async fn a_2xx_other_than_200_is_refused() {
-    let server = Canned::start(|_, _| {
+    let err = canned_error(|_, _| {
         (
             203,
             r#"{"Code":"Success","AccessKeyId":"STS.canned","AccessKeySecret":"s",
@@ -159,19 +167,13 @@ async fn a_2xx_other_than_200_is_refused() {
         )
     })
     .await;
-    let err = load_err(
-        &builder(&format!("{}/c", server.base_url()), support::context())
-            .build_uncached()
-            .unwrap(),
-    )
-    .await;
     assert_eq!(err.kind(), ErrorKind::Provider);
     assert_eq!(err.status(), Some(203));
 }
 
 #[tokio::test]
 async fn code_other_than_success_is_a_provider_error() {
-    let server = Canned::start(|_, _| {
+    let err = canned_error(|_, _| {
         (
             200,
             r#"{"Code":"Expired","AccessKeyId":"STS.canned","AccessKeySecret":"s",
@@ -179,12 +181,6 @@ async fn code_other_than_success_is_a_provider_error() {
                 .into(),
         )
     })
-    .await;
-    let err = load_err(
-        &builder(&format!("{}/c", server.base_url()), support::context())
-            .build_uncached()
-            .unwrap(),
-    )
     .await;
     assert_eq!(err.kind(), ErrorKind::Provider);
     assert_eq!(err.code(), Some("Expired"));

@@ -91,13 +91,7 @@ async fn discovers_the_role_name_and_trims_it_with_a_fresh_token_per_get() {
     let cloud = cloud().await;
     let emulator = &cloud.emulator;
     emulator.set_imds_role(&format!(" {ROLE}\n"));
-    let creds = builder(&cloud, &[])
-        .build_uncached()
-        .unwrap()
-        .provide_credentials()
-        .await
-        .unwrap();
-    assert_issued(&creds, &emulator.issued()[0]);
+    support::load_issued(&builder(&cloud, &[]).build_uncached().unwrap(), emulator, 0).await;
     assert_eq!(
         trace(emulator),
         [
@@ -114,14 +108,15 @@ async fn discovers_the_role_name_and_trims_it_with_a_fresh_token_per_get() {
 async fn a_role_name_set_in_code_wins_over_the_environment() {
     let cloud = cloud().await;
     let emulator = &cloud.emulator;
-    let creds = builder(&cloud, &[(vars::ECS_METADATA, "OtherRole")])
-        .role_name(ROLE)
-        .build_uncached()
-        .unwrap()
-        .provide_credentials()
-        .await
-        .unwrap();
-    assert_issued(&creds, &emulator.issued()[0]);
+    support::load_issued(
+        &builder(&cloud, &[(vars::ECS_METADATA, "OtherRole")])
+            .role_name(ROLE)
+            .build_uncached()
+            .unwrap(),
+        emulator,
+        0,
+    )
+    .await;
     emulator.assert_no_url_leaks();
 }
 
@@ -148,8 +143,7 @@ async fn a_failed_token_put_falls_back_to_a_token_less_get() {
     let cloud = cloud().await;
     let emulator = &cloud.emulator;
     emulator.inject_fault(Endpoint::ImdsToken, Fault::Status(405), 1);
-    let creds = provider(&cloud).provide_credentials().await.unwrap();
-    assert_issued(&creds, &emulator.issued()[0]);
+    support::load_issued(&provider(&cloud), emulator, 0).await;
     assert_eq!(
         trace(emulator),
         [
@@ -165,8 +159,7 @@ async fn a_failed_get_with_a_token_is_repeated_once_without_it() {
     let cloud = cloud().await;
     let emulator = &cloud.emulator;
     emulator.inject_fault(Endpoint::ImdsCredentials, Fault::Status(401), 1);
-    let creds = provider(&cloud).provide_credentials().await.unwrap();
-    assert_issued(&creds, &emulator.issued()[0]);
+    support::load_issued(&provider(&cloud), emulator, 0).await;
     assert_eq!(
         trace(emulator),
         [
@@ -338,8 +331,7 @@ async fn a_hanging_token_put_falls_back_to_v1_after_its_budget() {
         .timeouts(budget)
         .build_uncached()
         .unwrap();
-    let creds = provider.provide_credentials().await.unwrap();
-    assert_issued(&creds, &emulator.issued()[0]);
+    support::load_issued(&provider, emulator, 0).await;
     emulator.assert_no_url_leaks();
 }
 

@@ -68,6 +68,20 @@ impl Clock {
     }
 }
 
+/// The query keys of a signed RPC call (STS `AssumeRole`, KMS), in the order the providers send
+/// them: the common parameters and the signature; the action's own parameters go in the body.
+pub const SIGNED_QUERY: [&str; 9] = [
+    "Action",
+    "Version",
+    "Format",
+    "Timestamp",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureNonce",
+    "AccessKeyId",
+    "Signature",
+];
+
 /// The emulator on a manual clock; the cloud derefs to that [`Clock`].
 pub struct Cloud {
     /// The emulator; its clock is the cloud's.
@@ -131,6 +145,19 @@ pub async fn refreshed(provider: &impl CredentialsProvider, old: &Credentials) -
     })
     .await;
     served
+}
+
+/// Loads credentials from `provider`, checks that they are the `nth` the emulator issued, and
+/// returns them.
+pub async fn load_issued(
+    provider: &impl CredentialsProvider,
+    emulator: &Emulator,
+    nth: usize,
+) -> Credentials {
+    let creds = provider.provide_credentials().await.expect("credentials");
+    let issued = emulator.issued();
+    assert_issued(&creds, issued.get(nth).expect("issued"));
+    creds
 }
 
 /// `creds` are exactly what the emulator issued.
