@@ -21,6 +21,7 @@ use aws_smithy_async::test_util::tick_advance_sleep::{
 use aws_smithy_async::time::TimeSource;
 use mse_auth_emulator::{Emulator, IssuedCredentials};
 use mse_auth_providers::os::Env;
+use mse_auth_providers::test_util::CapturedLog;
 use mse_auth_providers::{Context, Credentials, CredentialsError, CredentialsProvider};
 
 pub use mse_auth_emulator::loopback::{closed_port, Canned, Unanswered};
@@ -112,6 +113,16 @@ pub async fn cloud() -> Cloud {
 /// An empty environment on the real clock, for tests that need no emulator.
 pub fn context() -> Context {
     Context::default().with_env(Env::from_pairs::<&str, &str>([]))
+}
+
+/// A TRACE-level subscriber that writes every event, without colours, into `log`.
+pub fn trace_subscriber(log: &CapturedLog) -> impl tracing::Subscriber + Send + Sync {
+    let writer = log.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish()
 }
 
 /// Lets spawned tasks (a background refresh, the emulator answering it) run until `done` returns
