@@ -126,9 +126,10 @@ pub fn trace_subscriber(log: &CapturedLog) -> impl tracing::Subscriber + Send + 
 }
 
 /// Lets spawned tasks (a background refresh, the emulator answering it) run until `done` returns
-/// true: yields to the scheduler, never sleeps; panics naming `what` after 100,000 turns or 10 s.
+/// true: yields to the scheduler, never sleeps; panics naming `what` after 10 s or 5,000,000 turns.
+/// On the emulator a refresh lands within a few turns; a real server (rnacos) takes thousands.
 pub async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
-    const TURNS: usize = 100_000;
+    const TURNS: usize = 5_000_000;
     let deadline = Instant::now() + Duration::from_secs(10);
     for _ in 0..TURNS {
         if done().await {
