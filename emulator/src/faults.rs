@@ -1,6 +1,6 @@
 //! Fault injection: what the next requests to an endpoint get instead of a normal answer.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde_json::json;
 
@@ -19,13 +19,14 @@ pub enum Fault {
     /// 503 `ServiceUnavailableTemporary`.
     Status(u16),
     /// Never answer: the connection stays open until the client gives up or the emulator is dropped
-    /// (at most [`HANG_LIMIT`], then the connection is closed without a response).
+    /// (at most [`HANG_LIMIT`] of real time, whatever the emulator's time source, then the connection
+    /// is closed without a response).
     Hang,
     /// Answer 200 with a body that is not JSON.
     Garbage,
     /// Close the TCP connection without sending any response.
     Close,
-    /// Answer normally after this delay (capped at [`HANG_LIMIT`]).
+    /// Answer normally after this delay of real time (capped at [`HANG_LIMIT`]).
     Delay(Duration),
     /// Answer 200 with JSON that lacks the credentials (`Credentials` for STS, `AccessKeyId` for the
     /// metadata service and the credentials URI; an empty body for the IMDS token and role name;
@@ -83,8 +84,8 @@ pub(crate) fn garbage_reply() -> Reply {
     }
 }
 
-/// The body for [`Fault::MissingFields`].
-pub(crate) fn missing_fields_reply(endpoint: Endpoint) -> Reply {
+/// The body for [`Fault::MissingFields`]; `now` is the emulator's time (for the `Expiration`).
+pub(crate) fn missing_fields_reply(endpoint: Endpoint, now: SystemTime) -> Reply {
     match endpoint {
         Endpoint::AssumeRole | Endpoint::AssumeRoleWithOidc => Reply::json(
             200,
@@ -102,7 +103,7 @@ pub(crate) fn missing_fields_reply(endpoint: Endpoint) -> Reply {
                 "Code": "Success",
                 "AccessKeySecret": random_string(44),
                 "SecurityToken": format!("CAIS{}", random_string(64)),
-                "Expiration": format_utc(std::time::SystemTime::now() + Duration::from_secs(3600)),
+                "Expiration": format_utc(now + Duration::from_secs(3600)),
             }),
         ),
         Endpoint::ImdsToken | Endpoint::ImdsRole => Reply::text(200, ""),

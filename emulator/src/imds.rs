@@ -100,7 +100,7 @@ mod tests {
 
     #[test]
     fn token_ttl_must_be_in_range() {
-        let state = State::new();
+        let state = State::new(Default::default());
         let now = SystemTime::now();
         for bad in ["0", "21601", "-1", "abc", ""] {
             assert_eq!(put_token(&state, Some(bad), now).status, 400, "{bad:?}");
@@ -112,7 +112,7 @@ mod tests {
 
     #[test]
     fn expired_token_is_refused() {
-        let state = State::new();
+        let state = State::new(Default::default());
         let now = SystemTime::now();
         let token = put_token(&state, Some("1"), now).body;
         assert_eq!(role_name(&state, Some(&token), now).status, 200);

@@ -311,7 +311,7 @@ mod tests {
     use super::*;
 
     fn state_with_key(key_id: &str) -> State {
-        let state = State::new();
+        let state = State::new(Default::default());
         state.lock().kms_keys.insert(key_id.to_owned(), new_key());
         state
     }

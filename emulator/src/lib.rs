@@ -29,6 +29,41 @@
 //! The server runs on a tokio task of the current runtime; dropping the [`Emulator`] stops it, closes
 //! the listener and ends every open connection.
 //!
+//! # Time
+//! Every date the emulator checks or issues comes from one time source, the system clock unless
+//! [`Builder::time_source`] sets another: the `Timestamp` window (±15 min) of signed calls, the
+//! expiration of issued credentials and whether an issued STS credential is still accepted as a
+//! source, IMDS token lifetimes, KMS rotation dates, and the `Expiration` of a
+//! [`Fault::MissingFields`] answer. Give it the manual clock the clients under test use (e.g.
+//! aws-smithy-async's `ManualTimeSource`, or `TickAdvanceTime`) and a test advances time instead of
+//! sleeping. Only [`Fault::Hang`] and [`Fault::Delay`] run on real (tokio) time: they hold sockets.
+//!
+//! ```
+//! use std::time::{Duration, SystemTime};
+//! use aws_smithy_async::test_util::ManualTimeSource;
+//! use aws_smithy_async::time::TimeSource;
+//! use mse_auth_emulator::Emulator;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let time = ManualTimeSource::new(SystemTime::now());
+//! let emulator = Emulator::builder().time_source(time.clone()).start().await?;
+//! emulator.set_credential_lifetime(Duration::from_secs(60));
+//!
+//! let client = reqwest::Client::builder().no_proxy().build()?;
+//! let issued_at = time.now();
+//! client.get(emulator.credentials_uri()).send().await?.error_for_status()?;
+//! // Expirations are whole seconds, rounded up, on the emulator's clock.
+//! let expiration = emulator.issued()[0].expiration;
+//! assert!(expiration >= issued_at + Duration::from_secs(60));
+//! assert!(expiration <= issued_at + Duration::from_secs(61));
+//!
+//! // An hour passes at once: that credential is now refused as an `AssumeRole` source.
+//! time.advance(Duration::from_secs(3600));
+//! assert!(time.now() > expiration);
+//! # Ok(()) }
+//! ```
+//!
 //! ```
 //! use mse_auth_emulator::{Emulator, Endpoint, Fault};
 //!
@@ -55,6 +90,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use aws_smithy_async::time::{SharedTimeSource, TimeSource};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -160,6 +196,41 @@ impl fmt::Debug for IssuedCredentials {
     }
 }
 
+/// Settings of an [`Emulator`]; from [`Emulator::builder`].
+#[derive(Clone, Debug, Default)]
+pub struct Builder {
+    time: SharedTimeSource,
+}
+
+impl Builder {
+    /// The clock of every date the emulator checks or issues (default: the system clock): the
+    /// `Timestamp` window of signed calls, the expiration of issued credentials and whether an STS
+    /// credential is still accepted as a source, IMDS token lifetimes, KMS rotation dates, and the
+    /// `Expiration` of [`Fault::MissingFields`] answers. Share a manual one with the clients under
+    /// test so that tests advance time instead of sleeping. [`Fault::Hang`] and [`Fault::Delay`]
+    /// stay on real (tokio) time: they hold sockets.
+    pub fn time_source(mut self, time: impl TimeSource + 'static) -> Self {
+        self.time = SharedTimeSource::new(time);
+        self
+    }
+
+    /// Binds `127.0.0.1:0` and starts serving on a task of the current tokio runtime.
+    ///
+    /// # Panics
+    /// When called outside a tokio runtime.
+    pub async fn start(self) -> std::io::Result<Emulator> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State::new(self.time));
+        let server = tokio::spawn(server::serve(listener, Arc::clone(&state)));
+        Ok(Emulator {
+            addr,
+            state,
+            server,
+        })
+    }
+}
+
 /// A running emulator. Dropping it stops the server.
 ///
 /// See the [module documentation](self) for what it serves.
@@ -178,20 +249,18 @@ impl fmt::Debug for Emulator {
 }
 
 impl Emulator {
-    /// Binds `127.0.0.1:0` and starts serving on a task of the current tokio runtime.
+    /// Binds `127.0.0.1:0` and starts serving on a task of the current tokio runtime, on the system
+    /// clock. [`Emulator::builder`] sets another time source.
     ///
     /// # Panics
     /// When called outside a tokio runtime.
     pub async fn start() -> std::io::Result<Emulator> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-        let addr = listener.local_addr()?;
-        let state = Arc::new(State::new());
-        let server = tokio::spawn(server::serve(listener, Arc::clone(&state)));
-        Ok(Emulator {
-            addr,
-            state,
-            server,
-        })
+        Emulator::builder().start().await
+    }
+
+    /// Settings for an emulator: its time source. See [`Builder`].
+    pub fn builder() -> Builder {
+        Builder::default()
     }
 
     /// The socket address it listens on.
@@ -257,7 +326,8 @@ impl Emulator {
     }
 
     /// Stores a KMS secret of type `RAMCredentials` holding this AccessKey (version `v1`), with
-    /// `RotationInterval` and `NextRotationDate` as given and `LastRotationDate` now. The AccessKey
+    /// `RotationInterval` and `NextRotationDate` as given and `LastRotationDate` now (by the
+    /// emulator's clock, as every date below). The AccessKey
     /// also becomes a long-term key the emulator accepts (as [`add_access_key`](Self::add_access_key)).
     pub fn kms_put_ram_secret(
         &self,
@@ -272,7 +342,7 @@ impl Emulator {
             access_key_secret,
             rotation_interval,
             next_rotation,
-            SystemTime::now(),
+            self.state.now(),
         );
         let mut state = self.state.lock();
         state
@@ -284,7 +354,7 @@ impl Emulator {
     /// Stores a KMS secret with any `SecretType` and `SecretData`, no rotation (e.g. a `Generic`
     /// secret, or RAM-credential data that lacks a field).
     pub fn kms_put_secret(&self, name: &str, secret_type: &str, secret_data: &str) {
-        let now = SystemTime::now();
+        let now = self.state.now();
         self.state.lock().kms_secrets.insert(
             name.to_owned(),
             state::KmsSecret {
@@ -304,7 +374,7 @@ impl Emulator {
     /// `LastRotationDate` now and `NextRotationDate` one `RotationInterval` later. Returns the new
     /// `(AccessKeyId, AccessKeySecret)`, or `None` when no such secret has a rotation interval.
     pub fn kms_rotate_secret(&self, name: &str) -> Option<(String, String)> {
-        let now = SystemTime::now();
+        let now = self.state.now();
         let id = format!("LTAI5t{}", state::random_string(18));
         let secret = state::random_string(30);
         let mut state = self.state.lock();
@@ -427,6 +497,14 @@ impl Emulator {
             }
         }
         leaks
+    }
+
+    /// Panics, listing [`url_leaks`](Self::url_leaks), unless no request carried a secret in its URL.
+    /// Tests end with it.
+    #[track_caller]
+    pub fn assert_no_url_leaks(&self) {
+        let leaks = self.url_leaks();
+        assert!(leaks.is_empty(), "secrets travelled in URLs: {leaks:?}");
     }
 }
 

@@ -60,6 +60,13 @@ impl LoggedRequest {
             .map(|(_, v)| v)
     }
 
+    /// The decoded value of a parameter of a form body (`application/x-www-form-urlencoded`).
+    pub fn body_param(&self, name: &str) -> Option<String> {
+        form_urlencoded::parse(self.body.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
     #[cfg(test)]
     pub(crate) fn for_test(endpoint: Option<Endpoint>) -> Self {
         LoggedRequest {
@@ -122,5 +129,8 @@ mod tests {
         assert_eq!(r.query_param("a").as_deref(), Some("x y"));
         assert_eq!(r.query_param("b").as_deref(), Some("/ "));
         assert_eq!(r.query_param("c"), None);
+        r.body = "Token=a%2Bb+c".into();
+        assert_eq!(r.body_param("Token").as_deref(), Some("a+b c"));
+        assert_eq!(r.body_param("a"), None);
     }
 }

@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -158,7 +157,7 @@ fn method_not_allowed() -> Reply {
 
 /// The normal answer for a routed request.
 fn dispatch(state: &State, method: &Method, route: Route, headers: &HeaderMap) -> Reply {
-    let now = SystemTime::now();
+    let now = state.now();
     let token = header(headers, imds::TOKEN_HEADER);
     match route {
         Route::Rpc(endpoint, params) => {
@@ -262,7 +261,9 @@ async fn handle(
         }
         (Some(Fault::Status(status)), Some(endpoint)) => faults::status_reply(endpoint, status),
         (Some(Fault::Garbage), _) => faults::garbage_reply(),
-        (Some(Fault::MissingFields), Some(endpoint)) => faults::missing_fields_reply(endpoint),
+        (Some(Fault::MissingFields), Some(endpoint)) => {
+            faults::missing_fields_reply(endpoint, state.now())
+        }
     };
     Ok(into_response(reply))
 }

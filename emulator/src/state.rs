@@ -6,6 +6,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_smithy_async::time::SharedTimeSource;
+
 use super::faults::Fault;
 use super::log::{BoundedLog, LoggedRequest};
 use super::{Endpoint, IssuedCredentials};
@@ -88,10 +90,12 @@ pub(crate) struct State {
     inner: Mutex<Inner>,
     /// The random path token of the credentials URI.
     pub(crate) uri_token: String,
+    /// The clock behind every date the emulator checks or issues.
+    time: SharedTimeSource,
 }
 
 impl State {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(time: SharedTimeSource) -> Self {
         State {
             inner: Mutex::new(Inner {
                 access_keys: HashMap::new(),
@@ -115,7 +119,13 @@ impl State {
                 issued: BoundedLog::new(LOG_CAPACITY),
             }),
             uri_token: random_string(32),
+            time,
         }
+    }
+
+    /// The emulator's current time, from its time source.
+    pub(crate) fn now(&self) -> SystemTime {
+        self.time.now()
     }
 
     /// The state, even if a panicking test thread poisoned the lock (the data stays consistent:
@@ -275,7 +285,7 @@ mod tests {
 
     #[test]
     fn fault_is_used_exactly_times_requests() {
-        let state = State::new();
+        let state = State::new(SharedTimeSource::default());
         state.lock().faults.insert(
             Endpoint::CredentialsUri,
             VecDeque::from([(Fault::Garbage, 2)]),
@@ -289,7 +299,7 @@ mod tests {
 
     #[test]
     fn nonce_is_single_use() {
-        let state = State::new();
+        let state = State::new(SharedTimeSource::default());
         let now = SystemTime::now();
         assert!(state.use_nonce("n1", now));
         assert!(!state.use_nonce("n1", now));

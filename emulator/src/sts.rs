@@ -240,7 +240,7 @@ mod tests {
     }
 
     fn state_with_key() -> State {
-        let state = State::new();
+        let state = State::new(Default::default());
         state
             .lock()
             .access_keys

@@ -2,6 +2,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use aws_smithy_async::test_util::ManualTimeSource;
+use aws_smithy_async::time::{SystemTimeSource, TimeSource};
 use mse_auth::sign::rpc_v1;
 use mse_auth_emulator::{Emulator, Endpoint, Fault, LoggedRequest};
 use reqwest::{Client, StatusCode};
@@ -161,10 +163,38 @@ async fn get_assume_role(
 }
 
 async fn started() -> Emulator {
-    let emulator = Emulator::start().await.expect("emulator starts");
+    started_on(SystemTimeSource::new()).await
+}
+
+/// An emulator on the clock `time`.
+async fn started_on(time: impl TimeSource + 'static) -> Emulator {
+    let emulator = Emulator::builder()
+        .time_source(time)
+        .start()
+        .await
+        .expect("emulator starts");
     emulator.add_access_key(AK, SECRET);
     emulator.set_oidc_token(OIDC_TOKEN);
     emulator
+}
+
+/// A manual clock at the real time (requests signed with the real time are within the window).
+fn manual_clock() -> ManualTimeSource {
+    ManualTimeSource::new(SystemTime::now())
+}
+
+/// AccessKeyId, AccessKeySecret and SecurityToken of an STS success body.
+fn issued_keys(body: &Value) -> (&str, &str, &str) {
+    fn field<'a>(body: &'a Value, name: &str) -> &'a str {
+        body["Credentials"][name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no Credentials.{name}: {body}"))
+    }
+    (
+        field(body, "AccessKeyId"),
+        field(body, "AccessKeySecret"),
+        field(body, "SecurityToken"),
+    )
 }
 
 fn code(body: &Value) -> &str {
@@ -481,13 +511,7 @@ async fn issued_sts_credentials_can_assume_a_role_with_their_token() {
     let (status, first) =
         post_assume_role(&emulator, common(AK, None), action("s-1", None), SECRET).await;
     assert_eq!(status, StatusCode::OK);
-    let id = first["Credentials"]["AccessKeyId"].as_str().expect("id");
-    let secret = first["Credentials"]["AccessKeySecret"]
-        .as_str()
-        .expect("secret");
-    let token = first["Credentials"]["SecurityToken"]
-        .as_str()
-        .expect("token");
+    let (id, secret, token) = issued_keys(&first);
 
     // Chained: STS credentials as the source.
     let (status, body) = post_assume_role(
@@ -530,7 +554,8 @@ async fn issued_sts_credentials_can_assume_a_role_with_their_token() {
 
 #[tokio::test]
 async fn expired_sts_credentials_are_rejected_as_source() {
-    let emulator = started().await;
+    let time = manual_clock();
+    let emulator = started_on(time.clone()).await;
     emulator.set_credential_lifetime(Duration::from_secs(1));
     let (status, first) =
         post_assume_role(&emulator, common(AK, None), action("s-1", None), SECRET).await;
@@ -538,30 +563,65 @@ async fn expired_sts_credentials_are_rejected_as_source() {
     let issued = &emulator.issued()[0];
     let left = issued
         .expiration
-        .duration_since(SystemTime::now())
+        .duration_since(time.now())
         .unwrap_or_default();
     assert!(
         left <= Duration::from_secs(2),
         "lifetime override: {left:?}"
     );
-    let id = first["Credentials"]["AccessKeyId"].as_str().expect("id");
-    let secret = first["Credentials"]["AccessKeySecret"]
-        .as_str()
-        .expect("secret");
-    let token = first["Credentials"]["SecurityToken"]
-        .as_str()
-        .expect("token");
-    // Wait until it has expired (bounded: at most ~3 s).
-    tokio::time::sleep(left + Duration::from_millis(100)).await;
+    let (id, secret, token) = issued_keys(&first);
+    // Expired by the emulator's clock (the request's real-time timestamp stays in the window).
+    time.set_time(issued.expiration);
     let (status, body) = post_assume_role(
         &emulator,
         common(id, Some(token)),
-        action("s-2", None),
+        action("s-3", None),
         secret,
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(code(&body), "InvalidSecurityToken.Expired");
+}
+
+#[tokio::test]
+async fn every_date_comes_from_the_time_source() {
+    // A clock 20 minutes ahead of the real one: requests stamped with the real time are out of the
+    // window, requests stamped with the emulator's time are in it.
+    let time = ManualTimeSource::new(SystemTime::now() + Duration::from_secs(20 * 60));
+    let emulator = started_on(time.clone()).await;
+    let (status, body) =
+        post_assume_role(&emulator, common(AK, None), action("s-1", None), SECRET).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(code(&body), "InvalidTimeStamp.Expired");
+    let mut query = common(AK, None);
+    query.retain(|(k, _)| k != "Timestamp");
+    query.push(("Timestamp".into(), timestamp(time.now())));
+    let (status, body) = post_assume_role(&emulator, query, action("s-1", None), SECRET).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Issued credentials expire DurationSeconds (rounded up to a second) after the emulator's now.
+    let issued = &emulator.issued()[0];
+    let lifetime = issued
+        .expiration
+        .duration_since(time.now())
+        .expect("expires after now");
+    assert!(
+        lifetime >= Duration::from_secs(3600) && lifetime < Duration::from_secs(3601),
+        "{lifetime:?}"
+    );
+    // So does the `Expiration` of a MissingFields answer.
+    emulator.inject_fault(Endpoint::CredentialsUri, Fault::MissingFields, 1);
+    let body: Value = client()
+        .get(emulator.credentials_uri())
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        body["Expiration"],
+        timestamp(time.now() + Duration::from_secs(3600))
+    );
 }
 
 #[tokio::test]
@@ -776,7 +836,8 @@ async fn imds_token_ttl_is_validated() {
 
 #[tokio::test]
 async fn imds_v1_allowed_unless_token_required_and_bad_tokens_refused() {
-    let emulator = started().await;
+    let time = manual_clock();
+    let emulator = started_on(time.clone()).await;
     let url = format!("{}{ROLE_PATH}", emulator.ecs_metadata_endpoint());
     // v1 (no token): allowed by default.
     let response = client().get(&url).send().await.expect("request");
@@ -808,13 +869,20 @@ async fn imds_v1_allowed_unless_token_required_and_bad_tokens_refused() {
         .await
         .expect("request");
     assert_eq!(response.status(), StatusCode::OK);
-    // An expired token is refused (TTL 1 s; bounded wait).
+    // A token is refused once its TTL has passed on the emulator's clock.
     let short = imds_token(&emulator, "1")
         .await
         .text()
         .await
         .expect("token");
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let response = client()
+        .get(&url)
+        .header(TOKEN, &short)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+    time.advance(Duration::from_secs(1));
     let response = client()
         .get(&url)
         .header(TOKEN, &short)
@@ -1060,7 +1128,7 @@ async fn drop_stops_the_server() {
     // The abort takes effect at the task's next poll; allow a few scheduler turns (bounded).
     let mut refused = false;
     for _ in 0..50 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::task::yield_now().await;
         let fresh = Client::builder()
             .timeout(Duration::from_millis(500))
             .no_proxy()
@@ -1090,7 +1158,15 @@ async fn drop_ends_hanging_connections() {
             .send()
             .await
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Until the request has arrived (bounded: the scheduler turns it takes, and 5 s).
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    for _ in 0..100_000 {
+        if emulator.calls(Endpoint::CredentialsUri) == 1 || std::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(emulator.calls(Endpoint::CredentialsUri), 1, "no request");
     let started = std::time::Instant::now();
     drop(emulator);
     let result = pending.await.expect("join");

@@ -84,11 +84,7 @@ async fn every_scheme_round_trips_through_kms() {
             assert_eq!(plain, content, "{data_id}");
         }
     }
-    assert!(
-        emulator.url_leaks().is_empty(),
-        "{:?}",
-        emulator.url_leaks()
-    );
+    emulator.assert_no_url_leaks();
 }
 
 #[tokio::test]

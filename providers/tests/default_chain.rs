@@ -1,30 +1,36 @@
 //! The default chain against the emulator: each provider wins in turn and reports its path; with nothing
 //! configured it fails fast with every provider's reason.
 
+mod support;
+
 use mse_auth_emulator::{Emulator, Endpoint};
 use mse_auth_providers::os::{Env, Fs};
-use mse_auth_providers::{vars, Context, CredentialsProvider, DefaultChain, ErrorKind};
+use mse_auth_providers::{
+    vars, Context, Credentials, CredentialsProvider, DefaultChain, ErrorKind,
+};
 use std::time::{Duration, Instant};
 
 const AK_ID: &str = "LTAI5tChainSource";
 const AK_SECRET: &str = "chain-source-secret";
 const ROLE: &str = "acs:ram::1234567890:role/chain";
 
-/// A loopback port with nothing listening: an unreachable metadata service.
-fn closed_port_url() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    format!("http://127.0.0.1:{port}")
+/// The chain on `ctx`, asked once.
+async fn chain(ctx: Context) -> mse_auth_providers::Result<Credentials> {
+    DefaultChain::builder()
+        .context(ctx)
+        .build()
+        .provide_credentials()
+        .await
 }
 
 fn context(env: Vec<(&str, String)>, files: Vec<(&str, String)>) -> Context {
     let mut pairs: Vec<(String, String)> = vec![("HOME".into(), "/home/chain".into())];
     pairs.extend(env.into_iter().map(|(k, v)| (k.to_string(), v)));
     if !pairs.iter().any(|(k, _)| k == vars::ECS_METADATA_ENDPOINT) {
-        pairs.push((vars::ECS_METADATA_ENDPOINT.into(), closed_port_url()));
+        pairs.push((
+            vars::ECS_METADATA_ENDPOINT.into(),
+            format!("http://127.0.0.1:{}", support::closed_port()),
+        ));
     }
     Context::default()
         .with_env(Env::from_pairs(pairs))
@@ -42,12 +48,7 @@ async fn emulator() -> Emulator {
 #[tokio::test]
 async fn nothing_configured_fails_fast_listing_every_provider() {
     let started = Instant::now();
-    let err = DefaultChain::builder()
-        .context(context(vec![], vec![]))
-        .build()
-        .provide_credentials()
-        .await
-        .unwrap_err();
+    let err = chain(context(vec![], vec![])).await.unwrap_err();
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
     assert_eq!(err.kind(), ErrorKind::NotLoaded);
@@ -79,12 +80,7 @@ async fn environment_wins_first() {
         ],
         vec![],
     );
-    let c = DefaultChain::builder()
-        .context(ctx)
-        .build()
-        .provide_credentials()
-        .await
-        .unwrap();
+    let c = chain(ctx).await.unwrap();
     assert_eq!(c.provider_path(), "default/env");
 }
 
@@ -104,15 +100,10 @@ async fn oidc_wins_when_its_three_variables_are_set() {
         ],
         vec![("/var/run/token", "chain-oidc-token".into())],
     );
-    let c = DefaultChain::builder()
-        .context(ctx)
-        .build()
-        .provide_credentials()
-        .await
-        .unwrap();
+    let c = chain(ctx).await.unwrap();
     assert_eq!(c.provider_path(), "default/oidc_role_arn");
     assert_eq!(e.calls(Endpoint::AssumeRoleWithOidc), 1);
-    assert!(e.url_leaks().is_empty(), "{:?}", e.url_leaks());
+    e.assert_no_url_leaks();
 }
 
 #[tokio::test]
@@ -127,18 +118,13 @@ async fn cli_profile_with_a_ram_role_wins_and_reports_the_full_path() {
         vec![(vars::STS_ENDPOINT, e.sts_endpoint())],
         vec![("/home/chain/.aliyun/config.json", config)],
     );
-    let c = DefaultChain::builder()
-        .context(ctx)
-        .build()
-        .provide_credentials()
-        .await
-        .unwrap();
+    let c = chain(ctx).await.unwrap();
     assert_eq!(
         c.provider_path(),
         "default/cli_profile/ram_role_arn/static_ak"
     );
     assert_eq!(c.access_key_id(), e.issued().last().unwrap().access_key_id);
-    assert!(e.url_leaks().is_empty(), "{:?}", e.url_leaks());
+    e.assert_no_url_leaks();
 }
 
 #[tokio::test]
@@ -154,18 +140,13 @@ async fn cli_profile_chainable_role_follows_its_source_profile() {
         vec![(vars::STS_ENDPOINT, e.sts_endpoint())],
         vec![("/home/chain/.aliyun/config.json", config)],
     );
-    let c = DefaultChain::builder()
-        .context(ctx)
-        .build()
-        .provide_credentials()
-        .await
-        .unwrap();
+    let c = chain(ctx).await.unwrap();
     assert_eq!(
         c.provider_path(),
         "default/cli_profile/ram_role_arn/ram_role_arn/static_ak"
     );
     assert_eq!(e.calls(Endpoint::AssumeRole), 2);
-    assert!(e.url_leaks().is_empty(), "{:?}", e.url_leaks());
+    e.assert_no_url_leaks();
 }
 
 #[tokio::test]
@@ -185,12 +166,7 @@ async fn cli_profile_can_be_disabled_and_the_ini_profile_then_wins() {
             ("/home/chain/.alibabacloud/credentials", ini),
         ],
     );
-    let c = DefaultChain::builder()
-        .context(ctx)
-        .build()
-        .provide_credentials()
-        .await
-        .unwrap();
+    let c = chain(ctx).await.unwrap();
     assert_eq!(c.provider_path(), "default/profile/ram_role_arn/static_ak");
 }
 
@@ -201,15 +177,10 @@ async fn ecs_ram_role_wins_on_an_instance() {
         vec![(vars::ECS_METADATA_ENDPOINT, e.ecs_metadata_endpoint())],
         vec![],
     );
-    let c = DefaultChain::builder()
-        .context(ctx)
-        .build()
-        .provide_credentials()
-        .await
-        .unwrap();
+    let c = chain(ctx).await.unwrap();
     assert_eq!(c.provider_path(), "default/ecs_ram_role");
     assert!(e.calls(Endpoint::ImdsCredentials) >= 1);
-    assert!(e.url_leaks().is_empty(), "{:?}", e.url_leaks());
+    e.assert_no_url_leaks();
 }
 
 #[tokio::test]
@@ -222,26 +193,16 @@ async fn credentials_uri_comes_last() {
         ],
         vec![],
     );
-    let c = DefaultChain::builder()
-        .context(ctx)
-        .build()
-        .provide_credentials()
-        .await
-        .unwrap();
+    let c = chain(ctx).await.unwrap();
     assert_eq!(c.provider_path(), "default/credentials_uri");
-    assert!(e.url_leaks().is_empty(), "{:?}", e.url_leaks());
+    e.assert_no_url_leaks();
 }
 
 #[tokio::test]
 async fn a_configured_but_broken_provider_stops_the_chain() {
     let ctx = context(vec![(vars::ACCESS_KEY_ID, AK_ID.into())], vec![]);
     // Half of the environment pair is set: the chain must report it rather than fall through.
-    let err = DefaultChain::builder()
-        .context(ctx)
-        .build()
-        .provide_credentials()
-        .await
-        .unwrap_err();
+    let err = chain(ctx).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidConfiguration);
     assert!(
         err.to_string()

@@ -66,10 +66,6 @@ fn metadata_calls_ignore_a_dead_proxy_that_breaks_proxied_calls() {
             .expect_err("the credentials URI honours the (dead) proxy");
         assert_eq!(err.kind(), ErrorKind::Unhandled, "{err}");
         assert_eq!(emulator.calls(Endpoint::CredentialsUri), 0);
-        assert!(
-            emulator.url_leaks().is_empty(),
-            "{:?}",
-            emulator.url_leaks()
-        );
+        emulator.assert_no_url_leaks();
     });
 }

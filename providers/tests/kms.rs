@@ -1,17 +1,16 @@
 //! KmsClient against the emulator's KMS: every call, signature and key refusals, which failures are
-//! retried and which are not, timeouts, garbage, STS credentials as the signer, and no plaintext,
-//! data key or blob in any URL.
+//! retried and which are not, garbage, STS credentials as the signer, and no plaintext, data key or
+//! blob in any URL. Every fault of `GetSecretValue` (timeouts and their retries too): `faults.rs`.
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mse_auth_emulator::{Emulator, Endpoint, Fault};
 use mse_auth_providers::backoff::Backoff;
-use mse_auth_providers::http::Timeouts;
 use mse_auth_providers::kms::{KeySpec, KmsClient, RetryPolicy};
 use mse_auth_providers::os::Env;
-use mse_auth_providers::{kms, Context, ErrorKind, RamRoleArnProvider, StaticAccessKeyProvider};
+use mse_auth_providers::{kms, ErrorKind, RamRoleArnProvider, StaticAccessKeyProvider};
 
 const AK: &str = "LTAI5tKmsClientTest";
 const SECRET: &str = "kms-client-test-secret-91ab";
@@ -23,10 +22,6 @@ async fn emulator() -> Emulator {
     emulator.add_access_key(AK, SECRET);
     emulator.kms_create_key(KEY_ID);
     emulator
-}
-
-fn context() -> Context {
-    Context::default().with_env(Env::from_pairs::<&str, &str>([]))
 }
 
 /// Quick retries, so tests stay fast.
@@ -43,21 +38,13 @@ fn client_with(emulator: &Emulator, id: &str, secret: &str) -> KmsClient {
         .endpoint(emulator.kms_endpoint())
         .credentials(StaticAccessKeyProvider::new(id, secret).expect("static source"))
         .retry(fast_retry())
-        .context(context())
+        .context(support::context())
         .build()
         .expect("build")
 }
 
 fn client(emulator: &Emulator) -> KmsClient {
     client_with(emulator, AK, SECRET)
-}
-
-fn assert_no_url_leaks(emulator: &Emulator) {
-    assert!(
-        emulator.url_leaks().is_empty(),
-        "{:?}",
-        emulator.url_leaks()
-    );
 }
 
 #[tokio::test]
@@ -97,20 +84,7 @@ async fn data_keys_encrypt_and_decrypt_round_trip_with_action_params_in_the_body
         .expect("an Encrypt request");
     assert_eq!(request.method, "POST");
     let query: Vec<String> = request.query_pairs().into_iter().map(|(k, _)| k).collect();
-    assert_eq!(
-        query,
-        [
-            "Action",
-            "Version",
-            "Format",
-            "Timestamp",
-            "SignatureMethod",
-            "SignatureVersion",
-            "SignatureNonce",
-            "AccessKeyId",
-            "Signature"
-        ]
-    );
+    assert_eq!(query, support::SIGNED_QUERY);
     assert_eq!(
         request.query_param("Version").as_deref(),
         Some("2016-01-20")
@@ -119,7 +93,7 @@ async fn data_keys_encrypt_and_decrypt_round_trip_with_action_params_in_the_body
     assert_eq!(emulator.calls(Endpoint::KmsDecrypt), 3);
     assert_eq!(emulator.calls(Endpoint::KmsGenerateDataKey), 2);
     assert_eq!(emulator.calls(Endpoint::KmsEncrypt), 1);
-    assert_no_url_leaks(&emulator);
+    emulator.assert_no_url_leaks();
 }
 
 #[tokio::test]
@@ -158,7 +132,7 @@ async fn get_secret_value_reads_the_ram_secret() {
     );
     assert!(request.body.contains("VersionStage=ACSCurrent"));
     assert!(request.body.contains("FetchExtendedConfig=true"));
-    assert_no_url_leaks(&emulator);
+    emulator.assert_no_url_leaks();
 }
 
 #[tokio::test]
@@ -230,7 +204,7 @@ async fn refusals_carry_code_request_id_and_status_and_are_not_retried() {
         .unwrap_err();
     assert_eq!(err.code(), Some("InvalidParameter"));
     assert_eq!(emulator.calls(Endpoint::KmsDecrypt), 2);
-    assert_no_url_leaks(&emulator);
+    emulator.assert_no_url_leaks();
 }
 
 #[tokio::test]
@@ -273,34 +247,10 @@ async fn retries_stop_after_three_attempts_with_the_last_error() {
 }
 
 #[tokio::test]
-async fn a_hanging_kms_times_out_and_garbage_is_a_provider_error() {
+async fn garbage_and_missing_fields_name_the_action() {
+    // Every fault of GetSecretValue, the retries of timeouts included: `faults.rs`.
     let emulator = emulator().await;
-    let kms = KmsClient::builder()
-        .endpoint(emulator.kms_endpoint())
-        .credentials(StaticAccessKeyProvider::new(AK, SECRET).expect("static"))
-        .timeouts(Timeouts::new(
-            Duration::from_millis(500),
-            Duration::from_millis(300),
-        ))
-        .retry(RetryPolicy::new(
-            2,
-            Backoff::new(Duration::from_millis(10), Duration::from_millis(10)),
-            Duration::from_secs(5),
-        ))
-        .context(context())
-        .build()
-        .expect("build");
-    emulator.inject_fault(Endpoint::KmsEncrypt, Fault::Hang, 2);
-    let started = Instant::now();
-    let err = kms.encrypt(KEY_ID, TEXT).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
-    assert_eq!(
-        emulator.calls(Endpoint::KmsEncrypt),
-        2,
-        "timeouts are retried"
-    );
-    assert!(started.elapsed() < Duration::from_secs(10));
-
+    let kms = client(&emulator);
     emulator.inject_fault(Endpoint::KmsDecrypt, Fault::Garbage, 1);
     let err = kms.decrypt("AAAA").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Provider);
@@ -318,6 +268,8 @@ async fn a_hanging_kms_times_out_and_garbage_is_a_provider_error() {
         "the GenerateDataKey response lacks Plaintext"
     );
     assert!(err.request_id().is_some());
+    assert_eq!(emulator.calls(Endpoint::KmsDecrypt), 1);
+    assert_eq!(emulator.calls(Endpoint::KmsGenerateDataKey), 1);
 }
 
 #[tokio::test]
@@ -327,7 +279,7 @@ async fn connection_refused_is_retried_then_reported() {
         .endpoint(format!("http://127.0.0.1:{port}"))
         .credentials(StaticAccessKeyProvider::new(AK, SECRET).expect("static"))
         .retry(fast_retry())
-        .context(context())
+        .context(support::context())
         .build()
         .expect("build");
     let err = kms.decrypt("AAAA").await.unwrap_err();
@@ -344,13 +296,13 @@ async fn sts_credentials_from_assume_role_sign_kms_calls_with_the_token_in_the_b
     let role = RamRoleArnProvider::builder("acs:ram::123456789012:role/kms-user")
         .source(StaticAccessKeyProvider::new(AK, SECRET).expect("static"))
         .sts_endpoint(emulator.sts_endpoint())
-        .context(context())
+        .context(support::context())
         .build()
         .expect("role");
     let kms = KmsClient::builder()
         .endpoint(emulator.kms_endpoint())
         .credentials(role)
-        .context(context())
+        .context(support::context())
         .build()
         .expect("build");
     let key = kms
@@ -372,7 +324,7 @@ async fn sts_credentials_from_assume_role_sign_kms_calls_with_the_token_in_the_b
     );
     assert!(request.query_param("SecurityToken").is_none());
     assert!(request.body.contains("SecurityToken="));
-    assert_no_url_leaks(&emulator);
+    emulator.assert_no_url_leaks();
 }
 
 #[tokio::test]
@@ -383,7 +335,7 @@ async fn an_unconfigured_signer_is_a_configuration_error() {
         .credentials(mse_auth_providers::EnvironmentProvider::with_env(
             Env::from_pairs::<&str, &str>([]),
         ))
-        .context(context())
+        .context(support::context())
         .build()
         .expect("build");
     let err = kms.decrypt("AAAA").await.unwrap_err();

@@ -3,6 +3,8 @@
 //! secret, a data key or a config's plaintext. One test in its own binary (tracing caches call-site
 //! interest process-wide).
 
+mod support;
+
 use mse_auth::test_util::CapturedLog;
 use mse_auth_emulator::Emulator;
 use mse_auth_providers::cipher::ConfigCipher;
@@ -31,13 +33,7 @@ fn client(emulator: &Emulator) -> KmsClient {
 #[tokio::test]
 async fn no_secret_data_key_or_plaintext_reaches_trace_logs_debug_or_urls() {
     let log = CapturedLog::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = tracing::subscriber::set_default(support::trace_subscriber(&log));
 
     let emulator = Emulator::start().await.unwrap();
     emulator.add_access_key(SIGNER, SIGNER_SECRET);
@@ -118,9 +114,5 @@ async fn no_secret_data_key_or_plaintext_reaches_trace_logs_debug_or_urls() {
             "Debug/Display shows a secret: {shown}"
         );
     }
-    assert!(
-        emulator.url_leaks().is_empty(),
-        "{:?}",
-        emulator.url_leaks()
-    );
+    emulator.assert_no_url_leaks();
 }

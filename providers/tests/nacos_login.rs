@@ -3,10 +3,8 @@
 
 mod support;
 
-use aws_smithy_async::test_util::tick_advance_sleep::tick_advance_time_and_sleep;
 use mse_auth_providers::nacos::NacosLogin;
-use mse_auth_providers::os::Env;
-use mse_auth_providers::{Context, ErrorKind};
+use mse_auth_providers::ErrorKind;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use support::{closed_port, Canned};
@@ -120,42 +118,35 @@ async fn no_user_name_means_no_login() {
 #[tokio::test]
 async fn the_token_is_refreshed_before_its_ttl_and_relogin_is_rate_limited() {
     let server = Canned::start(short_ttl).await;
-    let (time, sleep) = tick_advance_time_and_sleep();
-    let ctx = Context::default()
-        .with_env(Env::from_pairs([("X", "y")]))
-        .with_time_source(time.clone())
-        .with_sleep(sleep);
+    let clock = support::clock().await;
     let l = NacosLogin::builder(server.base_url())
         .username("nacos")
         .password("p")
-        .context(ctx)
+        .context(clock.context())
         .build()
         .unwrap();
     let first = l.token().await.unwrap().unwrap();
     let base = SHORT_LOGINS.load(Ordering::SeqCst);
     // ttl 100 s: refreshed at 100 − U[6.67, 10) s, i.e. between 90 and 93.4 s, without a caller.
-    time.tick(Duration::from_secs(89)).await;
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    clock.advance(Duration::from_secs(89)).await;
+    support::settle(200).await;
     assert_eq!(SHORT_LOGINS.load(Ordering::SeqCst), base);
-    for _ in 0..50 {
-        time.tick(Duration::from_millis(100)).await;
-        tokio::time::sleep(Duration::from_millis(2)).await;
-        if SHORT_LOGINS.load(Ordering::SeqCst) > base {
-            break;
-        }
-    }
+    clock.advance(Duration::from_secs(5)).await;
+    support::until("the refreshed token is current", async || {
+        l.current().unwrap().access_token() != first.access_token()
+    })
+    .await;
     assert_eq!(
         SHORT_LOGINS.load(Ordering::SeqCst),
         base + 1,
         "refreshed before the TTL ended"
     );
     let second = l.current().unwrap();
-    assert_ne!(second.access_token(), first.access_token());
     // A 403 right after a login does not log in again (once per 60 s) ...
     let again = l.relogin().await.unwrap().unwrap();
     assert_eq!(again.access_token(), second.access_token());
     // ... but does once the last login is a minute old.
-    time.tick(Duration::from_secs(61)).await;
+    clock.advance(Duration::from_secs(61)).await;
     let before = SHORT_LOGINS.load(Ordering::SeqCst);
     let fresh = l.relogin().await.unwrap().unwrap();
     assert_eq!(SHORT_LOGINS.load(Ordering::SeqCst), before + 1);
@@ -167,13 +158,15 @@ async fn the_token_is_refreshed_before_its_ttl_and_relogin_is_rate_limited() {
 
 #[tokio::test]
 async fn the_emulator_logs_in_like_nacos_and_no_password_or_token_travels_in_a_url() {
-    use mse_auth_emulator::{Emulator, Endpoint};
-    let emulator = Emulator::start().await.unwrap();
+    use mse_auth_emulator::Endpoint;
+    let cloud = support::cloud().await;
+    let emulator = &cloud.emulator;
     emulator.nacos_add_user("nacos", "sentinel-nacos-password");
     emulator.set_nacos_token_ttl(Duration::from_secs(600));
     let token = NacosLogin::builder(emulator.nacos_server_addr())
         .username("nacos")
         .password("sentinel-nacos-password")
+        .context(cloud.context())
         .build()
         .unwrap()
         .token()
@@ -189,15 +182,12 @@ async fn the_emulator_logs_in_like_nacos_and_no_password_or_token_travels_in_a_u
     let err = NacosLogin::builder(emulator.nacos_server_addr())
         .username("nacos")
         .password("wrong")
+        .context(cloud.context())
         .build()
         .unwrap()
         .token()
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(403));
-    assert!(
-        emulator.url_leaks().is_empty(),
-        "{:?}",
-        emulator.url_leaks()
-    );
+    emulator.assert_no_url_leaks();
 }

@@ -37,13 +37,8 @@ fn logs() -> &'static CapturedLog {
     static LOGS: std::sync::OnceLock<CapturedLog> = std::sync::OnceLock::new();
     LOGS.get_or_init(|| {
         let captured = CapturedLog::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+        tracing::subscriber::set_global_default(support::trace_subscriber(&captured))
+            .expect("the only subscriber");
         captured
     })
 }

@@ -4,6 +4,8 @@
 //! One test in its own binary: `tracing` caches per-callsite interest process-wide, and a thread-local
 //! subscriber racing with other tests' first use of a callsite can miss events.
 
+mod support;
+
 use mse_auth::test_util::CapturedLog;
 
 use mse_auth_emulator::Emulator;
@@ -85,13 +87,7 @@ async fn flows(emulator: &Emulator) -> String {
 #[tokio::test]
 async fn no_secret_or_token_reaches_trace_logs_debug_display_or_urls() {
     let log = CapturedLog::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = tracing::subscriber::set_default(support::trace_subscriber(&log));
 
     let emulator = Emulator::start().await.expect("start the emulator");
     emulator.add_access_key(AK, SECRET);
@@ -124,9 +120,5 @@ async fn no_secret_or_token_reaches_trace_logs_debug_display_or_urls() {
             "Debug/Display shows a secret: {shown}"
         );
     }
-    assert!(
-        emulator.url_leaks().is_empty(),
-        "{:?}",
-        emulator.url_leaks()
-    );
+    emulator.assert_no_url_leaks();
 }

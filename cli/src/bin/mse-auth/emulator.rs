@@ -66,6 +66,8 @@ pub async fn run(_globals: &Globals, args: Args) -> CliResult {
     if let Some(seconds) = args.lifetime {
         emulator.set_credential_lifetime(Duration::from_secs(seconds));
     }
+    // Handlers first: a signal right after the exports are printed must stop it gracefully.
+    let shutdown = shutdown_signal();
     let exports = [
         (vars::STS_ENDPOINT, emulator.sts_endpoint()),
         (
@@ -110,7 +112,7 @@ pub async fn run(_globals: &Globals, args: Args) -> CliResult {
             println!("{value}");
         }
     }
-    shutdown_signal().await;
+    shutdown.await;
     eprintln!("mse-auth: emulator stopping; calls received:");
     for endpoint in [
         Endpoint::AssumeRole,

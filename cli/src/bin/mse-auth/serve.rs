@@ -158,6 +158,8 @@ pub async fn run(globals: &Globals, args: Args) -> CliResult {
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
     let addr = listener.local_addr()?;
+    // Handlers first: a signal right after the URL is printed must stop the server gracefully.
+    let shutdown = shutdown_signal();
     println!("export {}=http://{addr}/{token}", vars::CREDENTIALS_URI);
     eprintln!(
         "mse-auth: serving credentials from {} ({}) on http://{addr}/<token>; Ctrl-C stops",
@@ -170,7 +172,6 @@ pub async fn run(globals: &Globals, args: Args) -> CliResult {
         path: format!("/{token}"),
     });
     let mut connections = JoinSet::new();
-    let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
