@@ -418,7 +418,7 @@ fn not_found() -> io::Error {
 }
 
 fn too_large(limit: u64) -> io::Error {
-    let shown = if limit % 1024 == 0 {
+    let shown = if limit.is_multiple_of(1024) {
         format!("{} KiB", limit / 1024)
     } else {
         format!("{limit} bytes")

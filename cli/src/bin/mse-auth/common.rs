@@ -34,7 +34,7 @@ impl Globals {
     /// `MSE_AUTH_INSECURE_ALLOW_HTTP=true` (so that each plain-http endpoint it lets through is
     /// reported).
     pub fn init_tracing(&self) {
-        let insecure = self.insecure_allow_http || Env::real().flag(vars::INSECURE_ALLOW_HTTP);
+        let insecure = self.context().env().flag(vars::INSECURE_ALLOW_HTTP);
         let level = match self.verbose {
             0 if insecure => tracing::Level::WARN,
             0 => return,
@@ -215,6 +215,21 @@ pub async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn insecure_allow_http_sets_the_opt_in_variable_of_the_context() {
+        let globals = |insecure_allow_http| Globals {
+            profile: None,
+            verbose: 0,
+            insecure_allow_http,
+        };
+        let env = globals(true).context().env().clone();
+        assert_eq!(env.get_bool(vars::INSECURE_ALLOW_HTTP), Ok(Some(true)));
+        let shown = format!("{env:?}");
+        assert!(shown.contains("MSE_AUTH_INSECURE_ALLOW_HTTP"), "{shown}");
+        let env = globals(false).context().env().clone();
+        assert!(!format!("{env:?}").contains("MSE_AUTH_INSECURE_ALLOW_HTTP"));
+    }
 
     #[test]
     fn tokens_are_masked_and_durations_read_well() {
