@@ -177,6 +177,31 @@ fn mask(value: &str) -> String {
     format!("{head}****{tail}")
 }
 
+/// Checks an AccessKey id, secret or security token, whatever its source: `Err` with what is wrong
+/// (`"is empty"`, `"is only whitespace"`, `"holds a control character"`) when it is empty, only
+/// whitespace, or holds any [control character](char::is_control) — a tab, a newline, NUL, ESC …,
+/// which no credential has and which would reach headers, shells and terminals raw. Providers call
+/// it to say where a bad value came from (variable, file and line, upstream field); the builder
+/// calls it on every credential.
+///
+/// ```
+/// use mse_auth::credentials::check_text;
+/// assert_eq!(check_text("LTAI5tExampleId"), Ok(()));
+/// assert_eq!(check_text("id\u{1b}[31m"), Err("holds a control character"));
+/// assert_eq!(check_text("   "), Err("is only whitespace"));
+/// ```
+pub fn check_text(value: &str) -> std::result::Result<(), &'static str> {
+    if value.is_empty() {
+        Err("is empty")
+    } else if value.chars().any(char::is_control) {
+        Err("holds a control character")
+    } else if value.trim().is_empty() {
+        Err("is only whitespace")
+    } else {
+        Ok(())
+    }
+}
+
 /// Builds [`Credentials`]; see [`Credentials::builder`].
 #[derive(Default)]
 pub struct CredentialsBuilder {
@@ -228,7 +253,8 @@ impl CredentialsBuilder {
     }
 
     /// Validates and builds. Errors are [`ErrorKind::InvalidConfiguration`](crate::ErrorKind::InvalidConfiguration) naming the provider
-    /// and the missing part.
+    /// and the part that is missing, only whitespace, or holds a control character ([`check_text`]);
+    /// never the value.
     pub fn build(self) -> Result<Credentials> {
         let provider_path =
             self.provider_path
@@ -237,12 +263,15 @@ impl CredentialsBuilder {
                 } else {
                     "static_ak"
                 }));
-        let require = |value: Option<Zeroizing<String>>, what: &str| match value {
-            Some(v) if !v.is_empty() => Ok(v),
-            _ => Err(CredentialsError::invalid_configuration(
-                provider_path.clone(),
-                format!("the {what} is empty"),
-            )),
+        let require = |value: Option<Zeroizing<String>>, what: &str| {
+            let checked = value.as_deref().map_or(Err("is empty"), |v| check_text(v));
+            match (value, checked) {
+                (Some(v), Ok(())) => Ok(v),
+                (_, checked) => Err(CredentialsError::invalid_configuration(
+                    provider_path.clone(),
+                    format!("the {what} {}", checked.err().unwrap_or("is empty")),
+                )),
+            }
         };
         let access_key_id = require(self.access_key_id, "access key id")?;
         let access_key_secret = require(self.access_key_secret, "access key secret")?;
@@ -334,6 +363,73 @@ mod tests {
             err.to_string(),
             "static_sts: invalid configuration: the security token is empty"
         );
+    }
+
+    #[test]
+    fn control_characters_and_blank_parts_are_rejected_without_echoing_them() {
+        for (id, secret, token, message) in [
+            (
+                "id\u{0}",
+                SECRET,
+                None,
+                "the access key id holds a control character",
+            ),
+            (
+                "id",
+                "sentinel\u{1b}[31m",
+                None,
+                "the access key secret holds a control character",
+            ),
+            (
+                "id",
+                "sentinel\tx",
+                None,
+                "the access key secret holds a control character",
+            ),
+            (
+                "id",
+                SECRET,
+                Some("sentinel\n"),
+                "the security token holds a control character",
+            ),
+            (
+                "id",
+                SECRET,
+                Some("sentinel\u{7f}"),
+                "the security token holds a control character",
+            ),
+            (
+                "id",
+                SECRET,
+                Some("sentinel\u{9b}"),
+                "the security token holds a control character",
+            ),
+            ("   ", SECRET, None, "the access key id is only whitespace"),
+            (
+                "id",
+                SECRET,
+                Some(" "),
+                "the security token is only whitespace",
+            ),
+        ] {
+            let b = Credentials::builder()
+                .access_key_id(id)
+                .access_key_secret(secret)
+                .provider_path("p");
+            let b = match token {
+                Some(t) => b.security_token(t),
+                None => b,
+            };
+            let err = b.build().unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidConfiguration);
+            assert_eq!(
+                err.to_string(),
+                format!("p: invalid configuration: {message}")
+            );
+            assert!(!format!("{err:?}").contains("sentinel"), "{err:?}");
+        }
+        // Inner spaces and any printable Unicode are fine.
+        assert!(Credentials::new("id with space", "密钥", "p").is_ok());
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //!
 //! Read at every call, so a changed environment is seen. Empty values count as unset. Neither id nor
 //! secret set → [`NotLoaded`](crate::ErrorKind::NotLoaded) (a chain moves on); only one of them, or
-//! a token without them → [`InvalidConfiguration`](crate::ErrorKind::InvalidConfiguration).
+//! a token without them → [`InvalidConfiguration`](crate::ErrorKind::InvalidConfiguration). So is a
+//! value that is not UTF-8, is only whitespace, has leading or trailing whitespace, or holds a control
+//! character (a tab, a newline …): values are never trimmed, and the error names the variable, never
+//! the value ([`Env::get_credential`]).
 //!
 //! ```
 //! use mse_auth::{os::Env, CredentialsProvider, EnvironmentProvider};
@@ -44,9 +47,14 @@ impl EnvironmentProvider {
     }
 
     fn load(&self) -> Result<Credentials> {
-        let id = self.env.get(vars::ACCESS_KEY_ID);
-        let secret = self.env.get(vars::ACCESS_KEY_SECRET);
-        let token = self.env.get(vars::SECURITY_TOKEN);
+        let read = |name: &str| {
+            self.env
+                .get_credential(name)
+                .map_err(|e| e.invalid_configuration(NAME))
+        };
+        let id = read(vars::ACCESS_KEY_ID)?;
+        let secret = read(vars::ACCESS_KEY_SECRET)?;
+        let token = read(vars::SECURITY_TOKEN)?;
         let (id, secret) = match (id, secret) {
             (Some(id), Some(secret)) => (id, secret),
             (None, None) if token.is_none() => {
@@ -133,15 +141,64 @@ mod tests {
     }
 
     #[test]
-    fn token_makes_sts_credentials_and_values_are_not_trimmed() {
+    fn token_makes_sts_credentials() {
         let c = load(&[
-            (vars::ACCESS_KEY_ID, " id "),
+            (vars::ACCESS_KEY_ID, "id"),
             (vars::ACCESS_KEY_SECRET, "secret"),
             (vars::SECURITY_TOKEN, "tok"),
         ])
         .unwrap();
-        assert_eq!(c.access_key_id(), " id ");
+        assert_eq!(c.access_key_id(), "id");
         assert_eq!(c.security_token(), Some("tok"));
         assert_eq!(c.provider_path(), "env");
+    }
+
+    #[test]
+    fn padded_blank_or_control_values_are_refused_naming_the_variable() {
+        let cases = [
+            (vars::ACCESS_KEY_ID, " id ", "ALIBABA_CLOUD_ACCESS_KEY_ID has leading or trailing whitespace: remove it"),
+            (vars::ACCESS_KEY_ID, "   ", "ALIBABA_CLOUD_ACCESS_KEY_ID holds only whitespace: set a value, or unset it"),
+            (vars::ACCESS_KEY_SECRET, "sentinel\n", "ALIBABA_CLOUD_ACCESS_KEY_SECRET holds a control character (a tab, a newline or another): remove it"),
+            (vars::ACCESS_KEY_SECRET, "sen\ttinel", "ALIBABA_CLOUD_ACCESS_KEY_SECRET holds a control character (a tab, a newline or another): remove it"),
+            (vars::SECURITY_TOKEN, "sentinel\u{1b}[2J", "ALIBABA_CLOUD_SECURITY_TOKEN holds a control character (a tab, a newline or another): remove it"),
+        ];
+        for (name, value, message) in cases {
+            let mut env = vec![
+                (vars::ACCESS_KEY_ID, "id"),
+                (vars::ACCESS_KEY_SECRET, "secret"),
+            ];
+            env.retain(|(n, _)| *n != name);
+            env.push((name, value));
+            let err = load(&env).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                crate::ErrorKind::InvalidConfiguration,
+                "{value:?}"
+            );
+            assert_eq!(
+                err.to_string(),
+                format!("env: invalid configuration: {message}")
+            );
+            assert!(!format!("{err:?}").contains("sentinel"), "{err:?}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_non_utf8_value_is_an_error_not_unset() {
+        use std::os::unix::ffi::OsStringExt;
+        let env = Env::from_os_pairs([
+            (vars::ACCESS_KEY_ID, std::ffi::OsString::from("id")),
+            (
+                vars::ACCESS_KEY_SECRET,
+                std::ffi::OsString::from_vec(vec![0xff, b's']),
+            ),
+        ]);
+        let err = EnvironmentProvider::with_env(env).load().unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidConfiguration);
+        assert_eq!(
+            err.to_string(),
+            "env: invalid configuration: ALIBABA_CLOUD_ACCESS_KEY_SECRET is not valid UTF-8: set it to text, or unset it"
+        );
     }
 }

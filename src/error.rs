@@ -3,6 +3,13 @@
 //! Every message names the provider (its path, e.g. `default/ram_role_arn`) and the cause. No message,
 //! `Debug` output or source ever carries a secret, a token, a signature or a full signed URL: providers
 //! redact before they build an error.
+//!
+//! Text from outside — an upstream's `Code`, `Message` and `RequestId`, a profile name, a value quoted
+//! from a file — never reaches a terminal raw: providers pass it through [`escape_untrusted`] (bounded
+//! and escaped), [`with_code`](CredentialsError::with_code) and
+//! [`with_request_id`](CredentialsError::with_request_id) escape on entry, and every message is
+//! escaped once more when the error is made, so an escape sequence, a bell or a carriage return can
+//! neither recolour nor rewrite what a person reads.
 
 use std::borrow::Cow;
 use std::error::Error as StdError;
@@ -12,6 +19,73 @@ use std::time::Duration;
 
 /// A cause kept behind an error (`source()`), shared so the error stays cheap to clone.
 pub type BoxError = Arc<dyn StdError + Send + Sync + 'static>;
+
+/// Longest upstream code or request id kept, in characters (longer ones are cut, ending in `…`).
+pub const MAX_UPSTREAM_FIELD: usize = 128;
+
+/// `text` made safe to show: at most `max_chars` characters of it (then `…`), with every control
+/// character escaped — `\n`, `\r`, `\t`, `\x1b` for the other C0 controls and DEL, `\u{9b}` for C1
+/// controls — and so are the invisible direction marks and overrides (U+061C, U+200E, U+200F,
+/// U+202A–U+202E, U+2066–U+2069), which can make text read in another order than it is.
+/// Backslashes are kept as they are (paths stay readable), so `\x1b` in the output may also have been
+/// those four characters in the input.
+///
+/// ```
+/// use mse_auth::error::escape_untrusted;
+///
+/// assert_eq!(escape_untrusted("\u{1b}[31mred\u{7}\r", 100), "\\x1b[31mred\\x07\\r");
+/// assert_eq!(escape_untrusted("abcdef", 3), "abc…");
+/// assert_eq!(escape_untrusted("InvalidAccessKeyId.NotFound", 64), "InvalidAccessKeyId.NotFound");
+/// ```
+pub fn escape_untrusted(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars.saturating_mul(4)));
+    for (index, c) in text.chars().enumerate() {
+        if index == max_chars {
+            out.push('…');
+            break;
+        }
+        push_escaped(&mut out, c);
+    }
+    out
+}
+
+/// `true` for the characters [`escape_untrusted`] escapes.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    use std::fmt::Write as _;
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if c.is_ascii_control() => {
+            let _ = write!(out, "\\x{:02x}", u32::from(c));
+        }
+        c if needs_escape(c) => {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        }
+        c => out.push(c),
+    }
+}
+
+/// `text` with its control characters escaped as [`escape_untrusted`] does, at any length; returned
+/// as it is when there is nothing to escape.
+fn escape_all(text: String) -> String {
+    if !text.chars().any(needs_escape) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        push_escaped(&mut out, c);
+    }
+    out
+}
 
 /// Result alias used across the crate.
 pub type Result<T, E = CredentialsError> = std::result::Result<T, E>;
@@ -74,7 +148,8 @@ impl CredentialsError {
         Self(Box::new(Repr {
             kind,
             provider,
-            message,
+            // Providers escape what they quote; this catches anything that slipped through.
+            message: escape_all(message),
             code: None,
             request_id: None,
             status: None,
@@ -131,15 +206,16 @@ impl CredentialsError {
         Self::new(ErrorKind::Unhandled, provider.into(), message.into())
     }
 
-    /// Sets the upstream error code.
+    /// Sets the upstream error code, escaped and cut to [`MAX_UPSTREAM_FIELD`] characters
+    /// ([`escape_untrusted`]): it comes from outside.
     pub fn with_code(mut self, code: impl Into<String>) -> Self {
-        self.0.code = Some(code.into());
+        self.0.code = Some(escape_untrusted(&code.into(), MAX_UPSTREAM_FIELD));
         self
     }
 
-    /// Sets the upstream request id.
+    /// Sets the upstream request id, escaped and cut to [`MAX_UPSTREAM_FIELD`] characters.
     pub fn with_request_id(mut self, id: impl Into<String>) -> Self {
-        self.0.request_id = Some(id.into());
+        self.0.request_id = Some(escape_untrusted(&id.into(), MAX_UPSTREAM_FIELD));
         self
     }
 
@@ -319,6 +395,43 @@ mod tests {
         let debug = format!("{err:?}");
         assert!(debug.contains("kind: Unhandled"), "{debug}");
         assert!(debug.contains("connection reset"), "{debug}");
+    }
+
+    #[test]
+    fn escape_untrusted_escapes_controls_and_bounds_the_length() {
+        assert_eq!(
+            escape_untrusted("\u{1b}[31mred\u{1b}[0m\u{7}\rover\n\t\u{7f}\u{9b}", 100),
+            "\\x1b[31mred\\x1b[0m\\x07\\rover\\n\\t\\x7f\\u{9b}"
+        );
+        assert_eq!(
+            escape_untrusted("a\u{202e}b\u{2066}c", 100),
+            "a\\u{202e}b\\u{2066}c"
+        );
+        let long = "x".repeat(10_000);
+        let shown = escape_untrusted(&long, 50);
+        assert_eq!(shown, format!("{}…", "x".repeat(50)));
+        // Escapes count as one character of the bound: 50 ESC bytes show as 50 escapes.
+        let shown = escape_untrusted(&"\u{1b}".repeat(10_000), 50);
+        assert_eq!(shown, format!("{}…", "\\x1b".repeat(50)));
+        assert_eq!(escape_untrusted("密钥 C:\\Users", 100), "密钥 C:\\Users");
+        assert_eq!(escape_untrusted("", 0), "");
+        assert_eq!(escape_untrusted("a", 0), "…");
+    }
+
+    #[test]
+    fn codes_request_ids_and_messages_are_escaped_on_entry() {
+        let err = CredentialsError::provider("p", "refused: \u{1b}]0;pwned\u{7}\r")
+            .with_code(format!("Bad\u{1b}[31m{}", "C".repeat(500)))
+            .with_request_id("R\u{7}1\n");
+        assert_eq!(err.message(), "refused: \\x1b]0;pwned\\x07\\r");
+        // 128 characters kept: `Bad`, ESC, `[31m` and 120 `C`.
+        assert_eq!(
+            err.code(),
+            Some(format!("Bad\\x1b[31m{}…", "C".repeat(120)).as_str())
+        );
+        assert_eq!(err.request_id(), Some("R\\x071\\n"));
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
     }
 
     #[test]

@@ -11,52 +11,202 @@
 //! assert_eq!(env.get("EMPTY"), None); // empty counts as unset
 //!
 //! let fs = Fs::from_pairs([("/home/me/.aliyun/config.json", "{}")]);
-//! assert_eq!(fs.read_to_string("/home/me/.aliyun/config.json").unwrap(), "{}");
-//! assert!(fs.read_to_string("/nope").is_err());
+//! assert_eq!(fs.read_to_string_limited("/home/me/.aliyun/config.json", 1024).unwrap(), "{}");
+//! assert!(fs.read_to_string_limited("/nope", 1024).is_err());
 //! ```
+//!
+//! # Reading variables
+//! - [`Env::get`]: lenient; unset, empty and non-UTF-8 are all `None`.
+//! - [`Env::get_checked`]: unset or empty is `None`; a non-UTF-8 value is an [`EnvError`] naming the
+//!   variable. What the providers use for settings (paths, ARNs, endpoints, names).
+//! - [`Env::get_credential`]: as `get_checked`, and also refuses a value that is only whitespace, has
+//!   leading or trailing whitespace, or holds a control character (a tab, a newline, NUL, ESC …). For
+//!   AccessKey ids, secrets and security tokens. Errors name the variable, never the value.
+//! - [`Env::get_bool`]: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, in any case, surrounding
+//!   whitespace ignored; anything else is an [`EnvError`] naming the variable and the accepted values.
+//!
+//! ```
+//! use mse_auth::os::Env;
+//!
+//! let env = Env::from_pairs([("ON", " Yes "), ("BAD", "maybe"), ("KEY", "id ")]);
+//! assert_eq!(env.get_bool("ON").unwrap(), Some(true));
+//! assert_eq!(env.get_bool("UNSET").unwrap(), None);
+//! assert_eq!(
+//!     env.get_bool("BAD").unwrap_err().to_string(),
+//!     "BAD must be true or false (also 1/0, yes/no, on/off, in any case), not `maybe`"
+//! );
+//! assert_eq!(
+//!     env.get_credential("KEY").unwrap_err().to_string(),
+//!     "KEY has leading or trailing whitespace: remove it"
+//! );
+//! ```
+//!
+//! # Size limits
+//! Every file the library reads goes through [`Fs::read_to_string_limited`], which reads at most
+//! `limit + 1` bytes, so a huge file, `/dev/zero` or a pipe that never ends costs at most the limit in
+//! memory and is refused ("it is larger than 1024 KiB"). A file that is not UTF-8 is refused naming the
+//! line of the first bad byte. The limits:
+//!
+//! | file | limit |
+//! |---|---|
+//! | ini credentials file (`ALIBABA_CLOUD_CREDENTIALS_FILE`, `~/.alibabacloud/credentials[.ini]`) | 1 MiB ([`PROFILE_FILE_LIMIT`]) |
+//! | CLI config (`ALIBABA_CLOUD_CONFIG_FILE`, `~/.aliyun/config.json`) | 1 MiB ([`PROFILE_FILE_LIMIT`]) |
+//! | OIDC token file (`ALIBABA_CLOUD_OIDC_TOKEN_FILE`, profile `oidc_token_file[_path]`) | 64 KiB ([`TOKEN_FILE_LIMIT`]) |
+//!
+//! Opening a named pipe (FIFO) that no process writes to waits for a writer, as any reader of it
+//! does; the limit bounds what is read once one writes.
 
+use crate::error::{escape_untrusted, CredentialsError};
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::fmt;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use zeroize::Zeroize;
 
-/// The environment: the real one, or a fixed set of variables.
+/// Most bytes read from a profile file: the ini credentials file and the CLI `config.json` (1 MiB;
+/// real ones are a few KiB).
+pub const PROFILE_FILE_LIMIT: u64 = 1024 * 1024;
+
+/// Most bytes read from an OIDC token file (64 KiB; a Kubernetes service account token is about
+/// 1 KiB).
+pub const TOKEN_FILE_LIMIT: u64 = 64 * 1024;
+
+/// The environment: the real one, or a fixed set of variables; either with values set on top
+/// ([`Env::with_var`]).
 #[derive(Clone, Default)]
-pub struct Env(Option<Arc<HashMap<String, String>>>);
+pub struct Env {
+    /// `None`: the process environment.
+    fake: Option<Arc<HashMap<String, OsString>>>,
+    /// Values that win over `fake` or the process environment.
+    overrides: Option<Arc<HashMap<String, OsString>>>,
+}
 
 impl Env {
     /// The process environment, read at each call.
     pub fn real() -> Self {
-        Self(None)
+        Self::default()
     }
 
     /// A fixed environment holding exactly these variables.
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        Self(Some(Arc::new(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        )))
+        Self::from_os_pairs(pairs.into_iter().map(|(k, v)| (k, v.into())))
+    }
+
+    /// A fixed environment holding exactly these variables, whose values need not be UTF-8 (to test
+    /// what providers do with such a value).
+    pub fn from_os_pairs<K: Into<String>, V: Into<OsString>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Self {
+            fake: Some(Arc::new(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| (k.into(), v.into()))
+                    .collect(),
+            )),
+            overrides: None,
+        }
+    }
+
+    /// The same environment with `name` set to `value`, whatever the underlying environment holds
+    /// (e.g. a command-line flag that sets what a variable would).
+    ///
+    /// ```
+    /// use mse_auth::os::Env;
+    /// let env = Env::from_pairs([("A", "1")]).with_var("A", "2").with_var("B", "3");
+    /// assert_eq!((env.get("A").as_deref(), env.get("B").as_deref()), (Some("2"), Some("3")));
+    /// ```
+    pub fn with_var(mut self, name: impl Into<String>, value: impl Into<OsString>) -> Self {
+        let overrides = self.overrides.get_or_insert_with(Default::default);
+        Arc::make_mut(overrides).insert(name.into(), value.into());
+        self
+    }
+
+    /// The raw value of `name`.
+    fn raw(&self, name: &str) -> Option<OsString> {
+        if let Some(value) = self.overrides.as_ref().and_then(|o| o.get(name)) {
+            return Some(value.clone());
+        }
+        match &self.fake {
+            None => std::env::var_os(name),
+            Some(map) => map.get(name).cloned(),
+        }
     }
 
     /// The value of `name`; an unset, empty or non-UTF-8 variable is `None` (the official SDKs treat
-    /// empty as unset). Values are not trimmed.
+    /// empty as unset). Values are not trimmed. Prefer [`get_checked`](Self::get_checked), which
+    /// reports a non-UTF-8 value instead of hiding it.
     pub fn get(&self, name: &str) -> Option<String> {
-        let value = match &self.0 {
-            None => std::env::var(name).ok(),
-            Some(map) => map.get(name).cloned(),
-        };
-        value.filter(|v| !v.is_empty())
+        self.get_checked(name).ok().flatten()
     }
 
-    /// `true` when `name` is `true` in any letter case (the official SDKs' rule); anything else is false.
+    /// The value of `name`: `None` when unset or empty; an [`EnvError`] naming the variable when the
+    /// value is not UTF-8. Values are not trimmed.
+    pub fn get_checked(&self, name: &str) -> Result<Option<String>, EnvError> {
+        match self.raw(name) {
+            None => Ok(None),
+            Some(value) => match value.into_string() {
+                Ok(value) if value.is_empty() => Ok(None),
+                Ok(value) => Ok(Some(value)),
+                Err(mut raw) => {
+                    raw.zeroize_os();
+                    Err(EnvError::new(name, EnvProblem::NotUnicode))
+                }
+            },
+        }
+    }
+
+    /// A credential (AccessKey id, secret, security token) from `name`: as
+    /// [`get_checked`](Self::get_checked), and refused when it is only whitespace, has leading or
+    /// trailing whitespace, or holds a control character. Errors name the variable, never the value.
+    pub fn get_credential(&self, name: &str) -> Result<Option<String>, EnvError> {
+        let Some(mut value) = self.get_checked(name)? else {
+            return Ok(None);
+        };
+        let problem = if value.trim().is_empty() {
+            Some(EnvProblem::OnlyWhitespace)
+        } else if value.chars().any(char::is_control) {
+            Some(EnvProblem::ControlCharacter)
+        } else if value.trim() != value {
+            Some(EnvProblem::Padded)
+        } else {
+            None
+        };
+        match problem {
+            None => Ok(Some(value)),
+            Some(problem) => {
+                value.zeroize();
+                Err(EnvError::new(name, problem))
+            }
+        }
+    }
+
+    /// A boolean variable: `None` when unset or empty; `true`/`false`, `1`/`0`, `yes`/`no`,
+    /// `on`/`off` in any case, surrounding whitespace ignored ([`parse_bool`]); anything else is an
+    /// [`EnvError`] naming the variable and the accepted values.
+    pub fn get_bool(&self, name: &str) -> Result<Option<bool>, EnvError> {
+        let Some(value) = self.get_checked(name)? else {
+            return Ok(None);
+        };
+        match parse_bool(&value) {
+            Some(flag) => Ok(Some(flag)),
+            None if value.trim().is_empty() => Ok(None),
+            None => Err(EnvError::new(
+                name,
+                EnvProblem::NotABoolean(escape_untrusted(&value, 24)),
+            )),
+        }
+    }
+
+    /// `true` when `name` holds a true value as [`get_bool`](Self::get_bool) reads it; unset, false
+    /// and unreadable values are all `false`. Prefer `get_bool`, which reports a value it cannot read.
     pub fn flag(&self, name: &str) -> bool {
-        self.get(name)
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        matches!(self.get_bool(name), Ok(Some(true)))
     }
 
     /// The user's home directory (`HOME`, else `USERPROFILE`).
@@ -67,19 +217,138 @@ impl Env {
     }
 }
 
+/// Wipes a non-UTF-8 value that is dropped (it may be a secret).
+trait ZeroizeOs {
+    fn zeroize_os(&mut self);
+}
+
+impl ZeroizeOs for OsString {
+    fn zeroize_os(&mut self) {
+        let mut bytes = std::mem::take(self).into_encoded_bytes();
+        bytes.zeroize();
+    }
+}
+
+/// Reads a boolean setting: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, in any case, surrounding
+/// whitespace ignored. Anything else is `None`.
+///
+/// ```
+/// use mse_auth::os::parse_bool;
+/// assert_eq!(parse_bool(" TRUE "), Some(true));
+/// assert_eq!(parse_bool("off"), Some(false));
+/// assert_eq!(parse_bool("enabled"), None);
+/// ```
+pub fn parse_bool(value: &str) -> Option<bool> {
+    let value = value.trim();
+    let is = |word: &str| value.eq_ignore_ascii_case(word);
+    if is("true") || is("1") || is("yes") || is("on") {
+        Some(true)
+    } else if is("false") || is("0") || is("no") || is("off") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 impl fmt::Debug for Env {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            None => f.write_str("Env::Real"),
-            // Names only: values may be secrets.
+        // Names only: values may be secrets.
+        fn names(map: &HashMap<String, OsString>) -> Vec<&String> {
+            let mut names: Vec<&String> = map.keys().collect();
+            names.sort();
+            names
+        }
+        let mut d = match &self.fake {
+            None => f.debug_tuple("Env::Real"),
             Some(map) => {
-                let mut names: Vec<&String> = map.keys().collect();
-                names.sort();
-                f.debug_tuple("Env::Fake").field(&names).finish()
+                let mut d = f.debug_tuple("Env::Fake");
+                d.field(&names(map));
+                d
             }
+        };
+        if let Some(overrides) = &self.overrides {
+            d.field(&names(overrides));
+        }
+        d.finish()
+    }
+}
+
+/// Why an environment variable's value cannot be used. The message names the variable and the
+/// problem, never the value (but for a boolean that is not one, shown escaped and cut short).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvError {
+    name: String,
+    problem: EnvProblem,
+}
+
+/// What is wrong with a variable's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EnvProblem {
+    /// The value is not UTF-8.
+    NotUnicode,
+    /// The value is only whitespace.
+    OnlyWhitespace,
+    /// The value has leading or trailing whitespace.
+    Padded,
+    /// The value holds a control character (tab, newline, NUL, ESC …).
+    ControlCharacter,
+    /// A boolean variable holds something else; the value, escaped and cut short.
+    NotABoolean(String),
+}
+
+impl EnvError {
+    fn new(name: &str, problem: EnvProblem) -> Self {
+        Self {
+            name: name.to_owned(),
+            problem,
+        }
+    }
+
+    /// The variable.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What is wrong with it.
+    pub fn problem(&self) -> &EnvProblem {
+        &self.problem
+    }
+
+    /// The error as an [`InvalidConfiguration`](crate::ErrorKind::InvalidConfiguration) of `provider`:
+    /// a variable that is set but unusable is a misconfiguration, and stops a chain.
+    pub fn invalid_configuration(
+        &self,
+        provider: impl Into<Cow<'static, str>>,
+    ) -> CredentialsError {
+        CredentialsError::invalid_configuration(provider, self.to_string())
+    }
+}
+
+impl fmt::Display for EnvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = &self.name;
+        match &self.problem {
+            EnvProblem::NotUnicode => {
+                write!(f, "{name} is not valid UTF-8: set it to text, or unset it")
+            }
+            EnvProblem::OnlyWhitespace => {
+                write!(f, "{name} holds only whitespace: set a value, or unset it")
+            }
+            EnvProblem::Padded => write!(f, "{name} has leading or trailing whitespace: remove it"),
+            EnvProblem::ControlCharacter => write!(
+                f,
+                "{name} holds a control character (a tab, a newline or another): remove it"
+            ),
+            EnvProblem::NotABoolean(shown) => write!(
+                f,
+                "{name} must be true or false (also 1/0, yes/no, on/off, in any case), not `{shown}`"
+            ),
         }
     }
 }
+
+impl std::error::Error for EnvError {}
 
 /// The file system: the real one, or a fixed set of files.
 #[derive(Clone, Default)]
@@ -103,22 +372,99 @@ impl Fs {
         )))
     }
 
-    /// Reads a whole file.
+    /// Reads a whole file, however large. The library itself reads only through
+    /// [`read_limited`](Self::read_limited).
     pub fn read(&self, path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
         let path = path.as_ref();
         match &self.0 {
             None => std::fs::read(path),
-            Some(files) => files.get(path).cloned().ok_or_else(|| {
-                io::Error::new(io::ErrorKind::NotFound, "no such file (in-memory fs)")
-            }),
+            Some(files) => files.get(path).cloned().ok_or_else(not_found),
         }
     }
 
-    /// Reads a whole UTF-8 file.
-    pub fn read_to_string(&self, path: impl AsRef<Path>) -> io::Result<String> {
-        String::from_utf8(self.read(path)?)
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "the file is not UTF-8"))
+    /// Reads a file of at most `limit` bytes: at most `limit + 1` bytes are read, so a huge file, a
+    /// device such as `/dev/zero` or an endless pipe is refused without exhausting memory. A larger
+    /// file is an error of kind [`FileTooLarge`](io::ErrorKind::FileTooLarge), "it is larger than
+    /// N KiB". What was read of a refused file is wiped.
+    pub fn read_limited(&self, path: impl AsRef<Path>, limit: u64) -> io::Result<Vec<u8>> {
+        let path = path.as_ref();
+        let files = match &self.0 {
+            None => return read_real_limited(path, limit),
+            Some(files) => files,
+        };
+        let bytes = files.get(path).ok_or_else(not_found)?;
+        if bytes.len() as u64 > limit {
+            return Err(too_large(limit));
+        }
+        Ok(bytes.clone())
     }
+
+    /// Reads a UTF-8 file of at most `limit` bytes ([`read_limited`](Self::read_limited)). Content
+    /// that is not UTF-8 is an error of kind [`InvalidData`](io::ErrorKind::InvalidData) naming the
+    /// line of the first bad byte ("it is not UTF-8 text (line 3)"), and is wiped.
+    pub fn read_to_string_limited(&self, path: impl AsRef<Path>, limit: u64) -> io::Result<String> {
+        utf8(self.read_limited(path, limit)?)
+    }
+
+    /// Reads a whole UTF-8 file, however large. The library itself reads only through
+    /// [`read_to_string_limited`](Self::read_to_string_limited).
+    pub fn read_to_string(&self, path: impl AsRef<Path>) -> io::Result<String> {
+        utf8(self.read(path)?)
+    }
+}
+
+fn not_found() -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, "no such file (in-memory fs)")
+}
+
+fn too_large(limit: u64) -> io::Error {
+    let shown = if limit.is_multiple_of(1024) {
+        format!("{} KiB", limit / 1024)
+    } else {
+        format!("{limit} bytes")
+    };
+    io::Error::new(
+        io::ErrorKind::FileTooLarge,
+        format!("it is larger than {shown}"),
+    )
+}
+
+fn read_real_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let file = std::fs::File::open(path)?;
+    let hint = match file.metadata() {
+        // A regular file says how long it is: refuse a long one without reading it.
+        Ok(meta) if meta.is_file() && meta.len() > limit => return Err(too_large(limit)),
+        Ok(meta) if meta.is_file() => meta.len() + 1,
+        // Devices and pipes say nothing useful; start small.
+        _ => 8 * 1024,
+    };
+    let mut bytes = Vec::with_capacity(usize::try_from(hint.min(limit + 1)).unwrap_or(0));
+    let read = file.take(limit.saturating_add(1)).read_to_end(&mut bytes);
+    if let Err(e) = read {
+        bytes.zeroize();
+        return Err(e);
+    }
+    if bytes.len() as u64 > limit {
+        bytes.zeroize();
+        return Err(too_large(limit));
+    }
+    Ok(bytes)
+}
+
+/// The bytes as text, or an error naming the line of the first byte that is not UTF-8.
+fn utf8(bytes: Vec<u8>) -> io::Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let mut bytes = e.into_bytes();
+        let message = if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+            "it is UTF-16 text: save it as UTF-8".to_owned()
+        } else {
+            let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+            format!("it is not UTF-8 text (line {line})")
+        };
+        bytes.zeroize();
+        io::Error::new(io::ErrorKind::InvalidData, message)
+    })
 }
 
 impl fmt::Debug for Fs {
@@ -139,10 +485,151 @@ mod tests {
     use super::*;
 
     #[test]
-    fn flag_is_case_insensitive_true_only() {
-        let env = Env::from_pairs([("A", "TRUE"), ("B", "yes"), ("C", "1"), ("D", "True")]);
-        assert!(env.flag("A") && env.flag("D"));
-        assert!(!env.flag("B") && !env.flag("C") && !env.flag("MISSING"));
+    fn flag_reads_the_boolean_words_and_is_false_otherwise() {
+        let env = Env::from_pairs([
+            ("A", "TRUE"),
+            ("B", "yes"),
+            ("C", "1"),
+            ("D", " On "),
+            ("E", "maybe"),
+            ("F", "false"),
+        ]);
+        assert!(env.flag("A") && env.flag("B") && env.flag("C") && env.flag("D"));
+        assert!(!env.flag("E") && !env.flag("F") && !env.flag("MISSING"));
+    }
+
+    #[test]
+    fn booleans_accept_the_usual_words_and_refuse_the_rest_naming_the_variable() {
+        for (value, expected) in [
+            ("true", true),
+            ("True", true),
+            (" true", true),
+            ("1", true),
+            ("YES", true),
+            ("on", true),
+            ("false", false),
+            ("0", false),
+            ("No", false),
+            ("OFF\n", false),
+        ] {
+            let env = Env::from_pairs([("V", value)]);
+            assert_eq!(env.get_bool("V"), Ok(Some(expected)), "{value:?}");
+        }
+        let env = Env::from_pairs([("V", ""), ("W", "  ")]);
+        assert_eq!(env.get_bool("V"), Ok(None));
+        assert_eq!(env.get_bool("W"), Ok(None));
+        assert_eq!(env.get_bool("UNSET"), Ok(None));
+        for (value, shown) in [
+            ("2", "2"),
+            ("enabled", "enabled"),
+            ("t\u{1b}[31m", "t\\x1b[31m"),
+        ] {
+            let err = Env::from_pairs([("V", value)]).get_bool("V").unwrap_err();
+            assert_eq!(err.name(), "V");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "V must be true or false (also 1/0, yes/no, on/off, in any case), not `{shown}`"
+                )
+            );
+        }
+        let long = "y".repeat(100);
+        let err = Env::from_pairs([("V", long.as_str())])
+            .get_bool("V")
+            .unwrap_err();
+        assert!(err.to_string().ends_with(&format!("`{}…`", "y".repeat(24))));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_values_are_errors_naming_the_variable() {
+        use std::os::unix::ffi::OsStringExt;
+        let bad = OsString::from_vec(vec![b's', 0xff, b'x']);
+        let env = Env::from_os_pairs([("ALIBABA_CLOUD_ACCESS_KEY_ID", bad)]);
+        let err = env.get_checked("ALIBABA_CLOUD_ACCESS_KEY_ID").unwrap_err();
+        assert_eq!(err.problem(), &EnvProblem::NotUnicode);
+        assert_eq!(
+            err.to_string(),
+            "ALIBABA_CLOUD_ACCESS_KEY_ID is not valid UTF-8: set it to text, or unset it"
+        );
+        assert_eq!(
+            env.get_credential("ALIBABA_CLOUD_ACCESS_KEY_ID"),
+            Err(err.clone())
+        );
+        assert_eq!(env.get_bool("ALIBABA_CLOUD_ACCESS_KEY_ID"), Err(err));
+        // The lenient getter keeps its old answer.
+        assert_eq!(env.get("ALIBABA_CLOUD_ACCESS_KEY_ID"), None);
+    }
+
+    #[test]
+    fn credentials_refuse_whitespace_padding_and_control_characters() {
+        let cases = [
+            ("   ", "S holds only whitespace: set a value, or unset it"),
+            ("\t\n", "S holds only whitespace: set a value, or unset it"),
+            (
+                " sentinel",
+                "S has leading or trailing whitespace: remove it",
+            ),
+            (
+                "sentinel ",
+                "S has leading or trailing whitespace: remove it",
+            ),
+            (
+                "sentinel\n",
+                "S holds a control character (a tab, a newline or another): remove it",
+            ),
+            (
+                "sent\tinel",
+                "S holds a control character (a tab, a newline or another): remove it",
+            ),
+            (
+                "sent\u{1b}inel",
+                "S holds a control character (a tab, a newline or another): remove it",
+            ),
+            (
+                "sent\u{0}inel",
+                "S holds a control character (a tab, a newline or another): remove it",
+            ),
+        ];
+        for (value, message) in cases {
+            let env = Env::from_pairs([("S", value)]);
+            let err = env.get_credential("S").unwrap_err();
+            assert_eq!(err.to_string(), message, "{value:?}");
+            assert!(!format!("{err:?}").contains("sentinel"), "{err:?}");
+            let err = err.invalid_configuration("env");
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidConfiguration);
+            assert_eq!(
+                err.to_string(),
+                format!("env: invalid configuration: {message}")
+            );
+        }
+        let env = Env::from_pairs([("S", "in side"), ("E", "")]);
+        assert_eq!(env.get_credential("S"), Ok(Some("in side".to_owned())));
+        assert_eq!(env.get_credential("E"), Ok(None));
+    }
+
+    #[test]
+    fn overrides_win_and_show_by_name_only() {
+        let env = Env::from_pairs([("A", "fake"), ("SECRET", "sentinel-value")])
+            .with_var("A", "override")
+            .with_var("B", "sentinel-override");
+        assert_eq!(env.get("A").as_deref(), Some("override"));
+        assert_eq!(env.get("B").as_deref(), Some("sentinel-override"));
+        let shown = format!("{env:?}");
+        assert_eq!(shown, r#"Env::Fake(["A", "SECRET"], ["A", "B"])"#);
+        let real = Env::real().with_var("MSE_AUTH_TEST_ONLY_OVERRIDE", "1");
+        assert_eq!(real.get_bool("MSE_AUTH_TEST_ONLY_OVERRIDE"), Ok(Some(true)));
+        assert_eq!(
+            format!("{real:?}"),
+            r#"Env::Real(["MSE_AUTH_TEST_ONLY_OVERRIDE"])"#
+        );
+        // Clones do not share later overrides.
+        let base = Env::from_pairs([("A", "1")]);
+        let changed = base.clone().with_var("A", "2");
+        assert_eq!(
+            (base.get("A").as_deref(), changed.get("A").as_deref()),
+            (Some("1"), Some("2"))
+        );
     }
 
     #[test]
@@ -172,5 +659,41 @@ mod tests {
             fs.read_to_string("/bin").unwrap_err().kind(),
             io::ErrorKind::InvalidData
         );
+    }
+
+    #[test]
+    fn in_memory_reads_are_bounded_too() {
+        let fs = Fs::from_pairs([
+            ("/small", b"abc".to_vec()),
+            ("/big", vec![b'a'; 2049]),
+            ("/exact", vec![b'a'; 2048]),
+        ]);
+        assert_eq!(fs.read_to_string_limited("/small", 3).unwrap(), "abc");
+        assert_eq!(fs.read_limited("/exact", 2048).unwrap().len(), 2048);
+        let err = fs.read_limited("/big", 2048).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::FileTooLarge);
+        assert_eq!(err.to_string(), "it is larger than 2 KiB");
+        let err = fs.read_limited("/small", 2).unwrap_err();
+        assert_eq!(err.to_string(), "it is larger than 2 bytes");
+        assert_eq!(
+            fs.read_limited("/none", 10).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+    }
+
+    #[test]
+    fn non_utf8_content_names_the_line() {
+        let fs = Fs::from_pairs([
+            ("/ini", b"[default]\nid = a\nsecret = \xff\xfe\n".to_vec()),
+            ("/first", b"\xc3".to_vec()),
+            ("/utf16", b"\xff\xfe[\x00d\x00".to_vec()),
+        ]);
+        let err = fs.read_to_string_limited("/ini", 100).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(err.to_string(), "it is not UTF-8 text (line 3)");
+        let err = fs.read_to_string_limited("/first", 100).unwrap_err();
+        assert_eq!(err.to_string(), "it is not UTF-8 text (line 1)");
+        let err = fs.read_to_string_limited("/utf16", 100).unwrap_err();
+        assert_eq!(err.to_string(), "it is UTF-16 text: save it as UTF-8");
     }
 }

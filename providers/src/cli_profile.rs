@@ -14,10 +14,14 @@
 //! | `OIDC` | `ram_role_arn`, `oidc_provider_arn`, `oidc_token_file`, optional `ram_session_name`, `expired_seconds`, `policy`, `sts_region`, `enable_vpc` |
 //! | `CredentialsURI` | `credentials_uri` |
 //!
-//! No file, or a file without profiles → [`NotLoaded`](mse_auth::ErrorKind::NotLoaded). Invalid JSON,
-//! an unknown mode, a missing field or a `source_profile` cycle →
-//! [`InvalidConfiguration`](mse_auth::ErrorKind::InvalidConfiguration) naming the file, the profile and
-//! the problem. The default chain skips this provider when `ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true`.
+//! No file at `~/.aliyun/config.json`, or a file without profiles →
+//! [`NotLoaded`](mse_auth::ErrorKind::NotLoaded). A file named by `ALIBABA_CLOUD_CONFIG_FILE` or
+//! [`Builder::path`] that is missing, any file larger than 1 MiB ([`PROFILE_FILE_LIMIT`]) or not
+//! UTF-8, invalid JSON, an unknown mode, a missing field, a field holding a control character (tab,
+//! newline, NUL, ESC …; `policy` excepted) or a `source_profile` cycle →
+//! [`InvalidConfiguration`](mse_auth::ErrorKind::InvalidConfiguration) naming the variable or file, the
+//! profile and the problem, never a value. The default chain skips this provider when
+//! `ALIBABA_CLOUD_CLI_PROFILE_DISABLED` is true (a boolean: `true`/`1`/`yes`/`on` …).
 //!
 //! ```no_run
 //! use mse_auth_providers::{CliProfileProvider, CredentialsProvider};
@@ -29,6 +33,8 @@
 
 use crate::context::Context;
 use crate::profile_mode::{Mode, RoleSettings};
+use mse_auth::error::escape_untrusted;
+use mse_auth::os::PROFILE_FILE_LIMIT;
 use mse_auth::{
     vars, Credentials, CredentialsError, CredentialsProvider, ProvideCredentials, Result,
     SharedCredentialsProvider,
@@ -37,6 +43,7 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::OnceCell;
+use zeroize::Zeroizing;
 
 /// Provider name reported in credential paths.
 pub const NAME: &str = "cli_profile";
@@ -89,6 +96,9 @@ struct Profile {
     credentials_uri: String,
 }
 
+/// Longest text from the file or the environment quoted in a message (escaped).
+const MAX_SHOWN: usize = 64;
+
 fn some(v: &str) -> Option<String> {
     Some(v.trim()).filter(|v| !v.is_empty()).map(str::to_string)
 }
@@ -103,44 +113,67 @@ impl CliProfileProvider {
         crate::profile_mode::serve(&self.inner, NAME, || self.resolve()).await
     }
 
-    fn path(&self) -> Result<PathBuf> {
+    /// The file to read, and what named it (`None` for the default path, which may be absent).
+    fn path(&self) -> Result<(PathBuf, Option<&'static str>)> {
         let env = self.ctx.env();
-        if let Some(path) = self
-            .path
-            .clone()
-            .or_else(|| env.get(vars::CONFIG_FILE).map(PathBuf::from))
-        {
-            return Ok(path);
+        if let Some(path) = &self.path {
+            return Ok((path.clone(), Some("the configured path")));
+        }
+        let named = env
+            .get_checked(vars::CONFIG_FILE)
+            .map_err(|e| e.invalid_configuration(NAME))?;
+        if let Some(path) = named {
+            return Ok((PathBuf::from(path), Some(vars::CONFIG_FILE)));
         }
         env.home_dir()
-            .map(|home| home.join(".aliyun").join("config.json"))
+            .map(|home| (home.join(".aliyun").join("config.json"), None))
             .ok_or_else(|| {
                 CredentialsError::not_loaded(NAME, "no home directory (HOME is not set)")
             })
     }
 
     fn resolve(&self) -> Result<SharedCredentialsProvider> {
-        let path = self.path()?;
+        let (path, named_by) = self.path()?;
         let shown = path.display().to_string();
-        let text = match self.ctx.fs().read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        let from = named_by.map_or_else(String::new, |by| format!(" (from {by})"));
+        let text = match self
+            .ctx
+            .fs()
+            .read_to_string_limited(&path, PROFILE_FILE_LIMIT)
+        {
+            Ok(text) => Zeroizing::new(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && named_by.is_none() => {
                 return Err(CredentialsError::not_loaded(
                     NAME,
                     format!("no CLI config at {shown}"),
                 ))
             }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(CredentialsError::invalid_configuration(
+                    NAME,
+                    format!("the CLI config {shown}{from} does not exist"),
+                ))
+            }
             Err(e) => {
                 return Err(CredentialsError::invalid_configuration(
                     NAME,
-                    format!("the CLI config {shown} cannot be read: {e}"),
+                    format!("the CLI config {shown}{from} cannot be read: {e}"),
                 ))
             }
         };
         let config: ConfigFile = serde_json::from_str(&text).map_err(|e| {
+            // serde's type errors quote the value, which may be a secret: say only where.
+            let problem = match e.classify() {
+                serde_json::error::Category::Data => format!(
+                    "a field has the wrong type (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ),
+                _ => e.to_string(),
+            };
             CredentialsError::invalid_configuration(
                 NAME,
-                format!("{shown} is not a valid CLI config: {e}"),
+                format!("{shown} is not a valid CLI config: {problem}"),
             )
         })?;
         if config.profiles.is_empty() {
@@ -149,10 +182,18 @@ impl CliProfileProvider {
                 format!("{shown} has no profiles"),
             ));
         }
+        let from_env = match &self.profile {
+            Some(_) => None,
+            None => self
+                .ctx
+                .env()
+                .get_checked(vars::PROFILE)
+                .map_err(|e| e.invalid_configuration(NAME))?,
+        };
         let name = self
             .profile
             .clone()
-            .or_else(|| self.ctx.env().get(vars::PROFILE))
+            .or(from_env)
             .or_else(|| config.current.clone().filter(|c| !c.is_empty()))
             .unwrap_or_else(|| "default".to_string());
         let mut visited = Vec::new();
@@ -161,7 +202,11 @@ impl CliProfileProvider {
             .map_err(|e| {
                 CredentialsError::invalid_configuration(
                     NAME,
-                    format!("{shown}, profile `{name}`: {}", e.message()),
+                    format!(
+                        "{shown}, profile `{}`: {}",
+                        escape_untrusted(&name, MAX_SHOWN),
+                        e.message()
+                    ),
                 )
             })
     }
@@ -174,38 +219,51 @@ fn mode_of(
     path: &Path,
     visited: &mut Vec<String>,
 ) -> Result<Mode> {
+    let shown_name = escape_untrusted(name, MAX_SHOWN);
     let bad = |problem: String| {
         CredentialsError::invalid_configuration(
             NAME,
-            format!("{}, profile `{name}`: {problem}", path.display()),
+            format!("{}, profile `{shown_name}`: {problem}", path.display()),
         )
     };
     if visited.iter().any(|v| v == name) {
         visited.push(name.to_string());
-        return Err(bad(format!(
-            "source_profile cycle: {}",
-            visited.join(" -> ")
-        )));
+        let cycle: Vec<String> = visited
+            .iter()
+            .map(|v| escape_untrusted(v, MAX_SHOWN))
+            .collect();
+        return Err(bad(format!("source_profile cycle: {}", cycle.join(" -> "))));
     }
     visited.push(name.to_string());
     let Some(p) = config.profiles.iter().find(|p| p.name == name) else {
         return Err(CredentialsError::invalid_configuration(
             NAME,
-            format!("{} has no profile named `{name}`", path.display()),
+            format!("{} has no profile named `{shown_name}`", path.display()),
         ));
     };
+    let mode = escape_untrusted(&p.mode, MAX_SHOWN);
+    // A field's trimmed value; a control character in it is an error naming the field.
+    let text = |value: &str, field: &str| -> Result<Option<String>> {
+        if value.chars().any(char::is_control) {
+            return Err(bad(format!(
+                "`{field}` holds a control character (a tab, a newline, NUL, ESC or another)"
+            )));
+        }
+        Ok(some(value))
+    };
     let need = |value: &str, field: &str| {
-        some(value).ok_or_else(|| bad(format!("mode `{}` needs `{field}`", p.mode)))
+        text(value, field)?.ok_or_else(|| bad(format!("mode `{mode}` needs `{field}`")))
     };
     let role = || -> Result<RoleSettings> {
         Ok(RoleSettings {
             role_arn: need(&p.ram_role_arn, "ram_role_arn")?,
-            session_name: some(&p.ram_session_name),
+            session_name: text(&p.ram_session_name, "ram_session_name")?,
             // 0 means "not set" in files the CLI writes.
             duration: (p.expired_seconds > 0).then(|| Duration::from_secs(p.expired_seconds)),
+            // A JSON policy may be laid out with newlines and tabs; it is never shown.
             policy: some(&p.policy),
-            external_id: some(&p.external_id),
-            sts_region: some(&p.sts_region),
+            external_id: text(&p.external_id, "external_id")?,
+            sts_region: text(&p.sts_region, "sts_region")?,
             vpc: p.enable_vpc.then_some(true),
         })
     };
@@ -235,7 +293,7 @@ fn mode_of(
             }
         }
         "EcsRamRole" => Mode::EcsRamRole {
-            role_name: some(&p.ram_role_name),
+            role_name: text(&p.ram_role_name, "ram_role_name")?,
         },
         "OIDC" => Mode::Oidc {
             role: role()?,
@@ -245,9 +303,9 @@ fn mode_of(
         "CredentialsURI" => Mode::CredentialsUri {
             uri: need(&p.credentials_uri, "credentials_uri")?,
         },
-        other => {
+        _ => {
             return Err(bad(format!(
-                "unsupported mode `{other}` (use AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC or CredentialsURI)"
+                "unsupported mode `{mode}` (use AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC or CredentialsURI)"
             )))
         }
     })
@@ -374,9 +432,142 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidConfiguration);
         assert!(
-            err.to_string()
-                .contains("/home/me/.aliyun/config.json is not a valid CLI config: invalid type"),
+            err.to_string().contains(
+                "/home/me/.aliyun/config.json is not a valid CLI config: a field has the wrong type \
+                 (line 1, column 25)"
+            ),
             "{err}"
+        );
+    }
+
+    async fn error_with(env: &[(&str, &str)], files: Vec<(&str, Vec<u8>)>) -> CredentialsError {
+        let ctx = Context::default()
+            .with_env(Env::from_pairs(
+                env.iter().copied().chain([("HOME", "/home/me")]),
+            ))
+            .with_fs(Fs::from_pairs(files));
+        let err = CliProfileProvider::builder()
+            .context(ctx)
+            .build()
+            .provide_credentials()
+            .await
+            .unwrap_err();
+        assert!(!format!("{err} {err:?}").contains("sentinel"), "{err:?}");
+        assert!(!err.to_string().chars().any(char::is_control), "{err:?}");
+        err
+    }
+
+    #[tokio::test]
+    async fn an_explicit_file_that_is_missing_is_invalid_configuration_naming_the_variable() {
+        let err = error_with(&[(vars::CONFIG_FILE, "/etc/aliyun.json")], vec![]).await;
+        assert_eq!(err.kind(), ErrorKind::InvalidConfiguration);
+        assert_eq!(
+            err.to_string(),
+            "cli_profile: invalid configuration: the CLI config /etc/aliyun.json (from \
+             ALIBABA_CLOUD_CONFIG_FILE) does not exist"
+        );
+        let ctx = Context::default()
+            .with_env(Env::from_pairs([("HOME", "/home/me")]))
+            .with_fs(Fs::from_pairs(Vec::<(&str, &str)>::new()));
+        let err = CliProfileProvider::builder()
+            .path("/x.json")
+            .context(ctx)
+            .build()
+            .provide_credentials()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cli_profile: invalid configuration: the CLI config /x.json (from the configured path) \
+             does not exist"
+        );
+    }
+
+    #[tokio::test]
+    async fn large_and_non_utf8_configs_are_refused_naming_the_file() {
+        let mut big = br#"{"profiles": [{"name": "default", "mode": "AK", "access_key_secret": "sentinel"}]}"#.to_vec();
+        big.resize(PROFILE_FILE_LIMIT as usize + 1, b' ');
+        let err = error_with(&[], vec![("/home/me/.aliyun/config.json", big)]).await;
+        assert_eq!(err.kind(), ErrorKind::InvalidConfiguration);
+        assert_eq!(
+            err.to_string(),
+            "cli_profile: invalid configuration: the CLI config /home/me/.aliyun/config.json cannot \
+             be read: it is larger than 1024 KiB"
+        );
+        let err = error_with(
+            &[(vars::CONFIG_FILE, "/c.json")],
+            vec![(
+                "/c.json",
+                b"{\n\"profiles\": [\n\"sentinel\xff\"]}".to_vec(),
+            )],
+        )
+        .await;
+        assert_eq!(
+            err.to_string(),
+            "cli_profile: invalid configuration: the CLI config /c.json (from \
+             ALIBABA_CLOUD_CONFIG_FILE) cannot be read: it is not UTF-8 text (line 3)"
+        );
+    }
+
+    #[tokio::test]
+    async fn control_characters_in_fields_are_refused_naming_the_field() {
+        for (field, value) in [
+            ("access_key_id", r"LTAI\u0000x"),
+            ("access_key_secret", r"sentinel\u001b[31m"),
+            ("access_key_secret", r"sentinel\t"),
+            ("sts_token", r"sentinel\n"),
+        ] {
+            let mut profile = serde_json::json!({"name": "p", "mode": "StsToken",
+                "access_key_id": "LTAI5t", "access_key_secret": "s", "sts_token": "t"});
+            profile[field] = serde_json::Value::Null;
+            let config = serde_json::json!({"current": "p", "profiles": [profile]})
+                .to_string()
+                .replace("null", &format!("\"{value}\""));
+            let err = error_with(
+                &[],
+                vec![("/home/me/.aliyun/config.json", config.into_bytes())],
+            )
+            .await;
+            assert_eq!(err.kind(), ErrorKind::InvalidConfiguration);
+            assert_eq!(
+                err.message(),
+                format!(
+                    "/home/me/.aliyun/config.json, profile `p`: `{field}` holds a control character \
+                     (a tab, a newline, NUL, ESC or another)"
+                )
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn wrong_types_names_and_modes_are_shown_without_values_or_raw_controls() {
+        let config = br#"{"profiles": [{"name": "p", "mode": "AK", "access_key_secret": "s", "expired_seconds": "sentinel"}]}"#;
+        let err = error_with(&[], vec![("/home/me/.aliyun/config.json", config.to_vec())]).await;
+        assert_eq!(
+            err.message(),
+            "/home/me/.aliyun/config.json is not a valid CLI config: a field has the wrong type (line \
+             1, column 97)"
+        );
+        let config = br#"{"profiles": [{"name": "x\u001b[2J", "mode": "Ext\u0007"}]}"#;
+        let err = error_with(
+            &[(vars::PROFILE, "x\u{1b}[2J")],
+            vec![("/home/me/.aliyun/config.json", config.to_vec())],
+        )
+        .await;
+        assert!(
+            err.message().starts_with(
+                "/home/me/.aliyun/config.json, profile `x\\x1b[2J`: unsupported mode `Ext\\x07`"
+            ),
+            "{err}"
+        );
+        let err = error_with(
+            &[(vars::PROFILE, "gh\u{7}ost")],
+            vec![("/home/me/.aliyun/config.json", CONFIG.as_bytes().to_vec())],
+        )
+        .await;
+        assert_eq!(
+            err.message(),
+            "/home/me/.aliyun/config.json has no profile named `gh\\x07ost`"
         );
     }
 

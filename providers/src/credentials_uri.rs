@@ -12,7 +12,8 @@
 //! `Expiration` may be `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.mmmZ`. This is the strictest of
 //! the official SDKs' rules (Python's), so a service that works with any of them works here.
 //!
-//! Plain `http` is accepted only to loopback addresses unless [`Builder::allow_http`] opts in. The URI's
+//! Plain `http` is accepted only to loopback addresses unless [`Builder::allow_http`] or
+//! `MSE_AUTH_INSECURE_ALLOW_HTTP=true` ([`vars::INSECURE_ALLOW_HTTP`]) opts in. The URI's
 //! path and query often carry a secret token: errors, logs and `Debug` output show only
 //! `scheme://host[:port]`.
 //!
@@ -30,7 +31,7 @@
 //! ```
 
 use crate::context::Context;
-use crate::endpoint::{origin, parse_full_url};
+use crate::endpoint::{insecure_allow_http, origin, parse_full_url};
 use crate::http::{HttpClient, HttpRequest, HttpResponse, Timeouts, TransportError};
 use crate::json_credentials::{error_code, parse_credentials};
 use mse_auth::{vars, Credentials, CredentialsError, CredentialsProvider, ProvideCredentials};
@@ -75,9 +76,13 @@ impl CredentialsUriProvider {
     /// environment; the builder uses `ctx`. [`NotLoaded`](crate::ErrorKind::NotLoaded) when the variable
     /// is unset or empty.
     pub fn from_env(ctx: &Context) -> Result<Builder> {
-        let uri = ctx.env().get(vars::CREDENTIALS_URI).ok_or_else(|| {
-            CredentialsError::not_loaded(NAME, format!("{} is not set", vars::CREDENTIALS_URI))
-        })?;
+        let uri = ctx
+            .env()
+            .get_checked(vars::CREDENTIALS_URI)
+            .map_err(|e| e.invalid_configuration(NAME))?
+            .ok_or_else(|| {
+                CredentialsError::not_loaded(NAME, format!("{} is not set", vars::CREDENTIALS_URI))
+            })?;
         Ok(Self::builder(uri).context(ctx.clone()))
     }
 
@@ -178,8 +183,9 @@ impl Builder {
     }
 
     fn into_parts(self) -> Result<(Context, CredentialsUriProvider)> {
-        let url = check_uri(&self.uri, self.allow_http)?;
         let ctx = self.context.unwrap_or_default();
+        let allow_http = self.allow_http || insecure_allow_http(ctx.env(), NAME)?;
+        let url = check_uri(&self.uri, allow_http)?;
         let provider = CredentialsUriProvider {
             origin: origin(&url),
             url,
@@ -214,7 +220,8 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "credentials_uri: invalid configuration: refusing plain http to http://creds.internal: \
-             credentials would cross the network unencrypted; use https, or opt in to http explicitly"
+             credentials would cross the network unencrypted; use https, or opt in with \
+             MSE_AUTH_INSECURE_ALLOW_HTTP=true (CLI: --insecure-allow-http)"
         );
         assert!(check_uri("http://creds.internal/sentinel?t=sentinel", true).is_ok());
         for bad in [
@@ -230,6 +237,33 @@ mod tests {
         }
         let url = check_uri(" https://creds.example.com/p/sentinel?t=1 ", false).unwrap();
         assert_eq!(url.query(), Some("t=1"));
+    }
+
+    #[test]
+    fn the_opt_in_variable_permits_plain_http_to_a_remote_host() {
+        let uri = "http://creds.internal/sentinel?t=sentinel";
+        let ctx = |v: &str| {
+            Context::default().with_env(mse_auth::os::Env::from_pairs([(
+                vars::INSECURE_ALLOW_HTTP,
+                v,
+            )]))
+        };
+        let p = CredentialsUriProvider::builder(uri)
+            .context(ctx("true"))
+            .build_uncached()
+            .unwrap();
+        assert_eq!(p.origin, "http://creds.internal");
+        let err = CredentialsUriProvider::builder(uri)
+            .context(ctx("maybe"))
+            .build_uncached()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfiguration);
+        assert!(
+            err.message()
+                .starts_with("MSE_AUTH_INSECURE_ALLOW_HTTP must be"),
+            "{err}"
+        );
+        assert!(!format!("{err:?}").contains("sentinel"));
     }
 
     #[test]

@@ -4,11 +4,16 @@
 //! 1. environment variables ([`EnvironmentProvider`]);
 //! 2. OIDC role ARN, when `ALIBABA_CLOUD_ROLE_ARN`, `ALIBABA_CLOUD_OIDC_PROVIDER_ARN` and
 //!    `ALIBABA_CLOUD_OIDC_TOKEN_FILE` are set;
-//! 3. the CLI profile `~/.aliyun/config.json`, unless `ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true`;
+//! 3. the CLI profile `~/.aliyun/config.json`, unless `ALIBABA_CLOUD_CLI_PROFILE_DISABLED` is true;
 //! 4. the ini profile `~/.alibabacloud/credentials` (or `credentials.ini`);
-//! 5. the ECS RAM role (instance metadata), unless `ALIBABA_CLOUD_ECS_METADATA_DISABLED=true`; off ECS it
-//!    reports "not loaded" within its 1 s connect timeout;
+//! 5. the ECS RAM role (instance metadata), unless `ALIBABA_CLOUD_ECS_METADATA_DISABLED` is true; off
+//!    ECS it reports "not loaded" within its 1 s connect timeout;
 //! 6. the credentials URI, when `ALIBABA_CLOUD_CREDENTIALS_URI` is set.
+//!
+//! Switches are booleans (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, any case); a switch with
+//! another value, or any variable a provider reads that is set but unusable (not UTF-8, a credential
+//! with whitespace or control characters), is a misconfiguration that stops the chain with an error
+//! naming the variable, once the chain reaches that provider.
 //!
 //! A provider that is not configured moves the chain on; one that is configured but fails stops it with
 //! its error. When nothing loads, the error lists every provider and why. Environment variables are read
@@ -106,7 +111,13 @@ impl Builder {
             Err(e) => SharedCredentialsProvider::new(Unavailable(e)),
         };
         let oidc = built(OidcRoleArnProvider::from_env(&ctx).and_then(|b| b.build()));
-        let cli = if env.flag(vars::CLI_PROFILE_DISABLED) {
+        let cli_disabled = env.get_bool(vars::CLI_PROFILE_DISABLED);
+        let cli = if let Err(e) = cli_disabled {
+            // A switch that says neither yes nor no is a misconfiguration: it stops the chain.
+            SharedCredentialsProvider::new(Unavailable(
+                e.invalid_configuration(crate::cli_profile::NAME),
+            ))
+        } else if cli_disabled == Ok(Some(true)) {
             SharedCredentialsProvider::new(Unavailable(CredentialsError::not_loaded(
                 crate::cli_profile::NAME,
                 format!("disabled by {}", vars::CLI_PROFILE_DISABLED),

@@ -9,7 +9,13 @@
 //! - [`vars::IMDSV1_DISABLED`] (`ALIBABA_CLOUD_IMDSV1_DISABLED=true`): no fallback to token-less
 //!   requests.
 //! - [`vars::ECS_METADATA_ENDPOINT`] (`ALIBABA_CLOUD_ECS_METADATA_ENDPOINT`, ours): another metadata
-//!   address, a host or `scheme://host[:port]` (default `http://100.100.100.200`).
+//!   address, a host or `scheme://host[:port]` (default `http://100.100.100.200`); plain `http` to
+//!   another host needs [`vars::INSECURE_ALLOW_HTTP`] (`MSE_AUTH_INSECURE_ALLOW_HTTP=true`).
+//!
+//! The two switches are booleans (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, any case); any
+//! other value, or a variable that is not UTF-8, fails the build with
+//! [`InvalidConfiguration`](crate::ErrorKind::InvalidConfiguration) naming the variable, so a chain
+//! stops rather than ask a metadata service it was told not to.
 //!
 //! The wire follows the newest Java/Python/Node SDKs (spec §6.2–6.3): before every metadata `GET`,
 //! `PUT /latest/api/token` with `X-aliyun-ecs-metadata-token-ttl-seconds: 21600`; then
@@ -41,7 +47,7 @@
 //! ```
 
 use crate::context::Context;
-use crate::endpoint::Endpoint;
+use crate::endpoint::{insecure_allow_http, Endpoint};
 use crate::http::{HttpClient, HttpRequest, Proxy, Timeouts, TransportError, TransportErrorKind};
 use crate::json_credentials::{error_code, parse_credentials};
 use mse_auth::{vars, Credentials, CredentialsError, CredentialsProvider, ProvideCredentials};
@@ -371,7 +377,8 @@ impl Builder {
     fn into_parts(self) -> Result<(Context, EcsRamRoleProvider)> {
         let ctx = self.context.unwrap_or_default();
         let env = ctx.env();
-        if env.flag(vars::ECS_METADATA_DISABLED) {
+        let invalid = |e: mse_auth::os::EnvError| e.invalid_configuration(NAME);
+        if env.get_bool(vars::ECS_METADATA_DISABLED).map_err(invalid)? == Some(true) {
             return Err(CredentialsError::not_loaded(
                 NAME,
                 format!("disabled by {}", vars::ECS_METADATA_DISABLED),
@@ -379,7 +386,10 @@ impl Builder {
         }
         let (role_name, role_source) = match self.role_name {
             Some(name) => (Some(name), "role_name"),
-            None => (env.get(vars::ECS_METADATA), vars::ECS_METADATA),
+            None => (
+                env.get_checked(vars::ECS_METADATA).map_err(invalid)?,
+                vars::ECS_METADATA,
+            ),
         };
         let role_name = role_name
             .map(|name| name.trim().to_owned())
@@ -394,20 +404,29 @@ impl Builder {
         }
         let (endpoint, endpoint_source) = match self.metadata_endpoint {
             Some(endpoint) => (endpoint, "metadata_endpoint"),
-            None => match env.get(vars::ECS_METADATA_ENDPOINT) {
+            None => match env
+                .get_checked(vars::ECS_METADATA_ENDPOINT)
+                .map_err(invalid)?
+            {
                 Some(endpoint) => (endpoint, vars::ECS_METADATA_ENDPOINT),
                 None => (DEFAULT_ENDPOINT.to_owned(), "the default"),
             },
         };
-        let endpoint = Endpoint::parse(&endpoint, false).map_err(|e| {
+        let allow_http = insecure_allow_http(env, NAME)?;
+        let endpoint = Endpoint::parse(&endpoint, allow_http).map_err(|e| {
             CredentialsError::invalid_configuration(NAME, format!("{endpoint_source}: {e}"))
         })?;
+        let disable_imdsv1 = match self.disable_imdsv1 {
+            Some(disable) => disable,
+            None => env
+                .get_bool(vars::IMDSV1_DISABLED)
+                .map_err(invalid)?
+                .unwrap_or(false),
+        };
         let provider = EcsRamRoleProvider {
             endpoint,
             role_name,
-            disable_imdsv1: self
-                .disable_imdsv1
-                .unwrap_or_else(|| env.flag(vars::IMDSV1_DISABLED)),
+            disable_imdsv1,
             timeouts: self.timeouts.unwrap_or(Timeouts::METADATA),
             http: ctx.http().clone(),
         };
@@ -453,6 +472,62 @@ mod tests {
         assert!(builder(&[(vars::ECS_METADATA_DISABLED, "false")])
             .build_uncached()
             .is_ok());
+    }
+
+    #[test]
+    fn switches_take_the_boolean_words_and_refuse_the_rest_naming_the_variable() {
+        for on in ["1", "yes", "ON", " true", "True "] {
+            let err = builder(&[(vars::ECS_METADATA_DISABLED, on)])
+                .build_uncached()
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::NotLoaded, "{on:?}");
+        }
+        for off in ["0", "no", "off", "FALSE"] {
+            assert!(builder(&[(vars::ECS_METADATA_DISABLED, off)])
+                .build_uncached()
+                .is_ok());
+        }
+        for (name, value) in [
+            (vars::ECS_METADATA_DISABLED, "disabled"),
+            (vars::IMDSV1_DISABLED, "2"),
+        ] {
+            let err = builder(&[(name, value)]).build_uncached().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidConfiguration);
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "ecs_ram_role: invalid configuration: {name} must be true or false (also 1/0, \
+                     yes/no, on/off, in any case), not `{value}`"
+                )
+            );
+        }
+        let p = builder(&[(vars::IMDSV1_DISABLED, "yes")])
+            .build_uncached()
+            .unwrap();
+        assert!(p.disable_imdsv1);
+        // Set in code, the variable is not read.
+        let p = builder(&[(vars::IMDSV1_DISABLED, "2")])
+            .disable_imdsv1(false)
+            .build_uncached()
+            .unwrap();
+        assert!(!p.disable_imdsv1);
+    }
+
+    #[test]
+    fn plain_http_elsewhere_needs_the_opt_in_variable() {
+        let env = [
+            (vars::ECS_METADATA_ENDPOINT, "http://10.0.0.8"),
+            (vars::INSECURE_ALLOW_HTTP, "true"),
+        ];
+        let p = builder(&env).build_uncached().unwrap();
+        assert_eq!(p.endpoint.origin(), "http://10.0.0.8");
+        let err = builder(&env[..1]).build_uncached().unwrap_err();
+        assert_eq!(
+            err.message(),
+            "ALIBABA_CLOUD_ECS_METADATA_ENDPOINT: refusing plain http to http://10.0.0.8: credentials \
+             would cross the network unencrypted; use https, or opt in with \
+             MSE_AUTH_INSECURE_ALLOW_HTTP=true (CLI: --insecure-allow-http)"
+        );
     }
 
     #[test]

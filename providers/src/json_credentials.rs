@@ -3,6 +3,8 @@
 //! the `Code` of their error bodies. Used by [`EcsRamRoleProvider`](crate::EcsRamRoleProvider) and
 //! [`CredentialsUriProvider`](crate::CredentialsUriProvider).
 
+use mse_auth::credentials::check_text;
+use mse_auth::error::escape_untrusted;
 use mse_auth::timestamp::parse_utc;
 use mse_auth::{Credentials, CredentialsError, Result};
 use serde::Deserialize;
@@ -50,7 +52,7 @@ pub(crate) fn parse_credentials(body: &[u8], provider: &'static str) -> Result<C
     match json.code.as_deref() {
         Some("Success") => {}
         Some(code) => {
-            let code: String = code.chars().take(MAX_CODE).collect();
+            let code = escape_untrusted(code, MAX_CODE);
             return Err(unusable(format!(
                 "the credentials response has Code `{code}`, not `Success`"
             ))
@@ -79,6 +81,17 @@ pub(crate) fn parse_credentials(body: &[u8], provider: &'static str) -> Result<C
             missing.join(", ")
         )));
     };
+    for (name, value) in [
+        ("AccessKeyId", id),
+        ("AccessKeySecret", secret),
+        ("SecurityToken", token),
+    ] {
+        if let Err(problem) = check_text(value) {
+            return Err(unusable(format!(
+                "the credentials response's {name} {problem}"
+            )));
+        }
+    }
     let expiration = parse_utc(expiration).map_err(|e| {
         unusable(format!(
             "the credentials response has a bad Expiration: {e}"
@@ -158,6 +171,45 @@ mod tests {
         );
         let err = provider_error(&OK.replace("\"Code\":\"Success\",", ""));
         assert_eq!(err.message(), "the credentials response lacks Code");
+    }
+
+    #[test]
+    fn hostile_codes_are_escaped_and_cut() {
+        let body = OK.replace(
+            "\"Success\"",
+            &format!("\"\\u001b[31m{}\\u0007\"", "F".repeat(100)),
+        );
+        let err = provider_error(&body);
+        let code = format!("\\x1b[31m{}…", "F".repeat(59));
+        assert_eq!(err.code(), Some(code.as_str()));
+        assert_eq!(
+            err.message(),
+            format!("the credentials response has Code `{code}`, not `Success`")
+        );
+        assert!(!format!("{err} {err:?}").chars().any(char::is_control));
+    }
+
+    #[test]
+    fn control_characters_in_credentials_are_refused_naming_the_field() {
+        for (field, from, to) in [
+            ("AccessKeyId", "\"STS.id\"", "\"STS.\\u001b[2Jid\""),
+            (
+                "AccessKeySecret",
+                "\"sentinel-secret\"",
+                "\"sentinel-secret\\u0000\"",
+            ),
+            (
+                "SecurityToken",
+                "\"sentinel-token\"",
+                "\"sentinel-token\\n\"",
+            ),
+        ] {
+            let err = provider_error(&OK.replace(from, to));
+            assert_eq!(
+                err.message(),
+                format!("the credentials response's {field} holds a control character")
+            );
+        }
     }
 
     #[test]

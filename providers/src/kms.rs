@@ -550,7 +550,7 @@ impl SecretValue {
         let rotation_interval = match wire.rotation_interval.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(text) => Some(parse_rotation_interval(text).ok_or_else(|| {
-                let shown: String = text.chars().take(20).collect();
+                let shown = mse_auth::error::escape_untrusted(text, 20);
                 malformed(
                     format!(
                         "the {ACTION} response has an unreadable RotationInterval `{shown}` \

@@ -289,7 +289,7 @@ impl KmsRotatingProvider {
         let name = &self.secret_name;
         let secret_type = value.secret_type().unwrap_or("");
         if !secret_type.eq_ignore_ascii_case("RAMCredentials") {
-            let shown: String = secret_type.chars().take(40).collect();
+            let shown = mse_auth::error::escape_untrusted(secret_type, 40);
             return Err(self.error(format!(
                 "the secret `{name}` has SecretType `{shown}`, not RAMCredentials: it does not hold a \
                  RAM user's AccessKey"
@@ -306,6 +306,12 @@ impl KmsRotatingProvider {
         for (field, text) in [("AccessKeyId", &id), ("AccessKeySecret", &secret)] {
             if text.trim().is_empty() {
                 return Err(self.error(format!("the SecretData of `{name}` lacks {field}"), value));
+            }
+            if let Err(problem) = mse_auth::credentials::check_text(text.trim()) {
+                return Err(self.error(
+                    format!("the {field} in the SecretData of `{name}` {problem}"),
+                    value,
+                ));
             }
         }
         let interval = match value.rotation_interval() {
@@ -420,7 +426,11 @@ impl Builder {
     pub fn build_uncached(self) -> Result<KmsRotatingProvider> {
         let ctx = self.context.unwrap_or_default();
         let secret_name = match self.secret_name.trim() {
-            "" => ctx.env().get(vars::SECRET_NAME).unwrap_or_default(),
+            "" => ctx
+                .env()
+                .get_checked(vars::SECRET_NAME)
+                .map_err(|e| e.invalid_configuration(NAME))?
+                .unwrap_or_default(),
             name => name.to_owned(),
         };
         if secret_name.trim().is_empty() {

@@ -4,7 +4,10 @@
 //!
 //! The call is anonymous (no AccessKey, no signature). The token file is read again at every load
 //! and sent exactly as stored (no trimming), so a rotated token is picked up by the next refresh
-//! (spec §7.2). The token travels in the form body of a POST, never in a URL.
+//! (spec §7.2). The token travels in the form body of a POST, never in a URL. A token file that is
+//! missing, empty or only whitespace, larger than 64 KiB ([`TOKEN_FILE_LIMIT`]) or not UTF-8 is
+//! [`InvalidConfiguration`](mse_auth::ErrorKind::InvalidConfiguration) naming the file, and nothing is
+//! sent.
 //!
 //! Environment variables:
 //! - [`OidcRoleArnProvider::from_env`] needs all three of `ALIBABA_CLOUD_ROLE_ARN`,
@@ -41,6 +44,7 @@ use crate::http::Timeouts;
 use crate::rpc::{self, Call, Target};
 use crate::sts;
 use crate::Context;
+use mse_auth::os::TOKEN_FILE_LIMIT;
 use mse_auth::{
     vars, Credentials, CredentialsError, CredentialsProvider, ProvideCredentials, RefreshCache,
     Result,
@@ -122,8 +126,14 @@ impl OidcRoleArnProvider {
             vars::OIDC_PROVIDER_ARN,
             vars::OIDC_TOKEN_FILE,
         ];
-        let [role_arn, provider_arn, token_file] = names.map(|name| env.get(name));
-        match (role_arn, provider_arn, token_file) {
+        let mut values = Vec::with_capacity(names.len());
+        for name in names {
+            values.push(
+                env.get_checked(name)
+                    .map_err(|e| e.invalid_configuration(NAME))?,
+            );
+        }
+        match (values[0].take(), values[1].take(), values[2].take()) {
             (Some(role_arn), Some(provider_arn), Some(token_file)) => {
                 Ok(Self::builder(role_arn, provider_arn, token_file).context(ctx.clone()))
             }
@@ -166,7 +176,7 @@ impl OidcRoleArnProvider {
         let token = self
             .ctx
             .fs()
-            .read_to_string(&self.token_file)
+            .read_to_string_limited(&self.token_file, TOKEN_FILE_LIMIT)
             .map_err(|e| {
                 CredentialsError::invalid_configuration(
                     NAME,
@@ -175,10 +185,15 @@ impl OidcRoleArnProvider {
                 .with_source(e)
             })?;
         let token = Zeroizing::new(token);
-        if token.is_empty() {
+        if token.trim().is_empty() {
+            let what = if token.is_empty() {
+                "empty"
+            } else {
+                "empty (only whitespace)"
+            };
             return Err(CredentialsError::invalid_configuration(
                 NAME,
-                format!("the OIDC token file {path} is empty"),
+                format!("the OIDC token file {path} is {what}"),
             ));
         }
         Ok(token)
@@ -444,6 +459,55 @@ mod tests {
             assert_eq!(err.kind(), ErrorKind::InvalidConfiguration);
             assert!(err.message().contains(TOKEN_FILE), "{err}");
         }
+    }
+
+    #[tokio::test]
+    async fn whitespace_large_and_non_utf8_token_files_are_refused_naming_the_file() {
+        let big = "t".repeat(TOKEN_FILE_LIMIT as usize + 1);
+        let cases: [(&[u8], &str); 5] = [
+            (b"", "the OIDC token file /var/run/secrets/rrsa/token is empty"),
+            (b" \n\t\r\n", "the OIDC token file /var/run/secrets/rrsa/token is empty (only whitespace)"),
+            (b"\n", "the OIDC token file /var/run/secrets/rrsa/token is empty (only whitespace)"),
+            (big.as_bytes(), "cannot read the OIDC token file /var/run/secrets/rrsa/token: it is larger than 64 KiB"),
+            (b"sentinel\n\xff", "cannot read the OIDC token file /var/run/secrets/rrsa/token: it is not UTF-8 text (line 2)"),
+        ];
+        for (content, message) in cases {
+            let ctx = Context::default()
+                .with_env(Env::from_pairs::<&str, &str>([]))
+                .with_fs(Fs::from_pairs([(TOKEN_FILE, content.to_vec())]));
+            let p = OidcRoleArnProvider::builder(ROLE, IDP, TOKEN_FILE)
+                .context(ctx)
+                .build_uncached()
+                .unwrap();
+            let err = p.provide_credentials().await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidConfiguration);
+            assert_eq!(
+                err.to_string(),
+                format!("oidc_role_arn: invalid configuration: {message}")
+            );
+            assert!(!format!("{err:?}").contains("sentinel"));
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_variables_are_errors_not_unset() {
+        use std::os::unix::ffi::OsStringExt;
+        let env = Env::from_os_pairs([
+            (vars::ROLE_ARN, std::ffi::OsString::from(ROLE)),
+            (vars::OIDC_PROVIDER_ARN, std::ffi::OsString::from(IDP)),
+            (
+                vars::OIDC_TOKEN_FILE,
+                std::ffi::OsString::from_vec(b"/t\xff".to_vec()),
+            ),
+        ]);
+        let err = OidcRoleArnProvider::from_env(&Context::default().with_env(env)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfiguration);
+        assert_eq!(
+            err.to_string(),
+            "oidc_role_arn: invalid configuration: ALIBABA_CLOUD_OIDC_TOKEN_FILE is not valid UTF-8: \
+             set it to text, or unset it"
+        );
     }
 
     #[test]

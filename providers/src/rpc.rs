@@ -11,6 +11,7 @@
 use crate::endpoint::{Endpoint, Product};
 use crate::http::{HttpRequest, HttpResponse, Timeouts, TransportErrorKind};
 use crate::Context;
+use mse_auth::error::escape_untrusted;
 use mse_auth::sign::rpc_v1;
 use mse_auth::timestamp::format_utc;
 use mse_auth::{
@@ -225,7 +226,9 @@ const SERVER_STRING_TO_SIGN: &str = "server string to sign is:";
 const MAX_MESSAGE: usize = 300;
 
 /// The error of a non-2xx answer of `service` (spec §5.5): `Provider` with the upstream `Code`, `Message`,
-/// `RequestId` and the HTTP status; a body that is not the POP error JSON gives a short excerpt.
+/// `RequestId` and the HTTP status; a body that is not the POP error JSON gives a short excerpt. All of
+/// it comes from outside, so all of it is cut short and escaped ([`escape_untrusted`]): an escape
+/// sequence, a bell or a carriage return in an answer never reaches a terminal raw.
 pub(crate) fn upstream_error(
     provider: &'static str,
     service: &str,
@@ -241,14 +244,14 @@ pub(crate) fn upstream_error(
             .filter(|v| !v.is_empty())
     };
     let Some(code) = text("Code") else {
-        let excerpt: String = response
-            .body_excerpt(120)
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
+        // Line breaks read as spaces; every other control character is escaped.
+        let excerpt = response.body_excerpt(120).replace(['\n', '\r', '\t'], " ");
         return CredentialsError::provider(
             provider,
-            format!("{action} failed with an unexpected body: {excerpt}"),
+            format!(
+                "{action} failed with an unexpected body: {}",
+                escape_untrusted(&excerpt, 120)
+            ),
         )
         .with_status(response.status);
     };
@@ -259,7 +262,7 @@ pub(crate) fn upstream_error(
     };
     let mut message = format!(
         "{action} was refused: {}",
-        upstream.chars().take(MAX_MESSAGE).collect::<String>()
+        escape_untrusted(upstream, MAX_MESSAGE)
     );
     if code == "SignatureDoesNotMatch" && server_signed.is_some() && server_signed == signed {
         message.push_str(&format!(
@@ -427,6 +430,49 @@ mod tests {
         assert_eq!(
             err.message(),
             "AssumeRole was refused: Specified signature is not matched with our calculation."
+        );
+    }
+
+    #[test]
+    fn upstream_code_message_and_request_id_reach_no_terminal_raw() {
+        let hostile = "\u{1b}[31mred\u{1b}[0m\u{7}\roverwritten\u{1b}]0;title\u{7}";
+        let body = serde_json::json!({
+            "Code": format!("Denied{hostile}"),
+            "Message": format!("{hostile}{}", "m".repeat(1000)),
+            "RequestId": format!("R-{hostile}"),
+        })
+        .to_string();
+        let err = upstream_error(P, "STS", "AssumeRole", &response(403, &body), None);
+        let escaped = "\\x1b[31mred\\x1b[0m\\x07\\roverwritten\\x1b]0;title\\x07";
+        assert_eq!(err.code(), Some(format!("Denied{escaped}").as_str()));
+        assert_eq!(err.request_id(), Some(format!("R-{escaped}").as_str()));
+        assert!(
+            err.message()
+                .starts_with(&format!("AssumeRole was refused: {escaped}mmm")),
+            "{err}"
+        );
+        // 300 characters of the message are kept: the 41 of `hostile` and 259 `m`.
+        assert!(
+            err.message().ends_with(&format!("{}…", "m".repeat(259))),
+            "{err}"
+        );
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
+        let long_id =
+            serde_json::json!({"Code": "C", "Message": "m", "RequestId": "r".repeat(10_000)})
+                .to_string();
+        let err = upstream_error(P, "KMS", "GetSecretValue", &response(400, &long_id), None);
+        assert_eq!(err.request_id().map(|id| id.chars().count()), Some(129));
+        let err = upstream_error(
+            P,
+            "STS",
+            "AssumeRole",
+            &response(502, "<h1>\u{1b}[5mBad\u{7}</h1>\r\n"),
+            None,
+        );
+        assert_eq!(
+            err.message(),
+            "AssumeRole failed with an unexpected body: <h1>\\x1b[5mBad\\x07</h1>  "
         );
     }
 

@@ -22,6 +22,8 @@
 //! assert!(check_session_name("ram_role_arn", "a b").is_err());
 //! ```
 
+use mse_auth::credentials::check_text;
+use mse_auth::error::escape_untrusted;
 use mse_auth::os::Env;
 use mse_auth::timestamp::parse_utc;
 use mse_auth::{vars, Credentials, CredentialsError, Result};
@@ -60,7 +62,7 @@ pub fn check_session_name(provider: &'static str, name: &str) -> Result<()> {
     if valid {
         return Ok(());
     }
-    let shown: String = name.chars().take(40).collect();
+    let shown = escape_untrusted(name, 40);
     Err(CredentialsError::invalid_configuration(
         provider,
         format!(
@@ -92,10 +94,13 @@ pub(crate) fn session_name(
     env: &Env,
     now: SystemTime,
 ) -> Result<String> {
-    let name = configured
-        .filter(|n| !n.is_empty())
-        .or_else(|| env.get(vars::ROLE_SESSION_NAME))
-        .unwrap_or_else(|| default_session_name(now));
+    let name = match configured.filter(|n| !n.is_empty()) {
+        Some(name) => name,
+        None => env
+            .get_checked(vars::ROLE_SESSION_NAME)
+            .map_err(|e| e.invalid_configuration(provider))?
+            .unwrap_or_else(|| default_session_name(now)),
+    };
     check_session_name(provider, &name)?;
     Ok(name)
 }
@@ -111,12 +116,14 @@ pub(crate) fn required(
     if !configured.is_empty() {
         return Ok(configured);
     }
-    env.get(var).ok_or_else(|| {
-        CredentialsError::invalid_configuration(
-            provider,
-            format!("the {what} is empty: pass it to the builder or set {var}"),
-        )
-    })
+    env.get_checked(var)
+        .map_err(|e| e.invalid_configuration(provider))?
+        .ok_or_else(|| {
+            CredentialsError::invalid_configuration(
+                provider,
+                format!("the {what} is empty: pass it to the builder or set {var}"),
+            )
+        })
 }
 
 /// Reads `Credentials{AccessKeyId, AccessKeySecret, SecurityToken, Expiration}` of a 2xx body
@@ -145,7 +152,12 @@ pub(crate) fn parse_credentials(
         return Err(fail(format!("the {action} response lacks Credentials")));
     };
     let field = |name: &str| match creds.get(name).and_then(Value::as_str) {
-        Some(v) if !v.is_empty() => Ok(v),
+        Some(v) if !v.is_empty() => match check_text(v) {
+            Ok(()) => Ok(v),
+            Err(problem) => Err(fail(format!(
+                "the {action} response's Credentials.{name} {problem}"
+            ))),
+        },
         _ => Err(fail(format!(
             "the {action} response lacks Credentials.{name}"
         ))),
@@ -280,5 +292,28 @@ mod tests {
         let err =
             parse_credentials(P, "AssumeRole", br#"{"RequestId":"R9"}"#, "p".into()).unwrap_err();
         assert_eq!(err.request_id(), Some("R9"));
+    }
+
+    #[test]
+    fn control_characters_in_answered_credentials_are_refused_naming_the_field() {
+        for (field, value) in [
+            ("AccessKeyId", "STS.\u{1b}[31m"),
+            ("AccessKeySecret", "sentinel\u{0}"),
+            ("SecurityToken", "sentinel\n"),
+            ("SecurityToken", "sentinel\t2"),
+        ] {
+            let mut creds = serde_json::json!({"AccessKeyId": "STS.a", "AccessKeySecret": "s",
+                "SecurityToken": "t", "Expiration": "2015-04-09T11:52:19Z"});
+            creds[field] = Value::from(value);
+            let body = serde_json::json!({"RequestId": "R\u{7}", "Credentials": creds}).to_string();
+            let err = parse_credentials(P, "AssumeRole", body.as_bytes(), "p".into()).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Provider, "{body}");
+            assert_eq!(
+                err.message(),
+                format!("the AssumeRole response's Credentials.{field} holds a control character")
+            );
+            assert_eq!(err.request_id(), Some("R\\x07"));
+            assert!(!format!("{err} {err:?}").contains("sentinel"), "{err:?}");
+        }
     }
 }

@@ -211,7 +211,8 @@ async fn plain_http_to_a_remote_host_is_refused_at_build() {
     assert_eq!(
         err.to_string(),
         "credentials_uri: invalid configuration: refusing plain http to http://creds.example.com: \
-         credentials would cross the network unencrypted; use https, or opt in to http explicitly"
+         credentials would cross the network unencrypted; use https, or opt in with \
+         MSE_AUTH_INSECURE_ALLOW_HTTP=true (CLI: --insecure-allow-http)"
     );
     assert_hides(&err, "sentinel");
     assert!(builder(uri, support::context())

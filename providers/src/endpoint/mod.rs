@@ -3,7 +3,11 @@
 //!
 //! `https` is the default. Plain `http` is accepted only for loopback addresses and the ECS metadata
 //! address `100.100.100.200`, unless the caller opts in explicitly: credentials must not cross a network
-//! in clear text by accident.
+//! in clear text by accident. The opt-ins: `allow_http(true)` on a builder (or `true` here), the
+//! environment variable `MSE_AUTH_INSECURE_ALLOW_HTTP=true` ([`vars::INSECURE_ALLOW_HTTP`], read by
+//! every provider for every endpoint: STS, KMS, ECS metadata, credentials URI), or the CLI's
+//! `--insecure-allow-http`, which sets that variable. Each plain-http endpoint an opt-in lets through
+//! is logged at `warn`, naming its origin.
 //!
 //! ```
 //! use mse_auth_providers::endpoint::Endpoint;
@@ -16,6 +20,8 @@
 //! assert!(Endpoint::parse("http://sts.example.com", true).is_ok());
 //! ```
 
+use mse_auth::os::Env;
+use mse_auth::{vars, Result};
 use reqwest::Url;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
@@ -49,7 +55,7 @@ impl std::error::Error for EndpointError {}
 impl Endpoint {
     /// Parses a host or a `scheme://host[:port]` URL (a path other than `/`, a query or user info are
     /// refused). `allow_http` permits plain `http` to any host.
-    pub fn parse(value: &str, allow_http: bool) -> Result<Self, EndpointError> {
+    pub fn parse(value: &str, allow_http: bool) -> std::result::Result<Self, EndpointError> {
         let value = value.trim();
         let url = if value.contains("://") {
             parse_url(value)?
@@ -90,7 +96,7 @@ impl fmt::Debug for Endpoint {
     }
 }
 
-fn parse_url(value: &str) -> Result<Url, EndpointError> {
+fn parse_url(value: &str) -> std::result::Result<Url, EndpointError> {
     let url = Url::parse(value).map_err(|e| {
         EndpointError(format!(
             "`{}` is not a valid URL or host: {e}",
@@ -114,24 +120,32 @@ fn shown(value: &str) -> String {
     let (scheme, rest) = value.split_once("://").unwrap_or(("", value));
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let authority = authority.rsplit('@').next().unwrap_or_default();
-    let cut: String = authority.chars().take(80).collect();
+    let cut = mse_auth::error::escape_untrusted(authority, 80);
     if scheme.is_empty() {
         cut
     } else {
-        format!("{scheme}://{cut}")
+        format!("{}://{cut}", mse_auth::error::escape_untrusted(scheme, 20))
     }
 }
 
 /// Checks a full URL (e.g. a credentials URI, path and query allowed): `https`, or `http` to loopback or
 /// the metadata address, or `http` anywhere with `allow_http`.
-pub fn check_url(url: &Url, allow_http: bool) -> Result<(), EndpointError> {
+pub fn check_url(url: &Url, allow_http: bool) -> std::result::Result<(), EndpointError> {
     match url.scheme() {
         "https" => Ok(()),
-        "http" if allow_http || is_local(url) => Ok(()),
+        "http" if is_local(url) => Ok(()),
+        "http" if allow_http => {
+            tracing::warn!(
+                endpoint = %origin(url),
+                "plain http allowed by an explicit opt-in: credentials cross the network unencrypted"
+            );
+            Ok(())
+        }
         "http" => Err(EndpointError(format!(
             "refusing plain http to {}: credentials would cross the network unencrypted; use https, \
-             or opt in to http explicitly",
-            origin(url)
+             or opt in with {}=true (CLI: --insecure-allow-http)",
+            origin(url),
+            vars::INSECURE_ALLOW_HTTP
         ))),
         other => Err(EndpointError(format!(
             "unsupported scheme `{other}` in {}: use https",
@@ -140,8 +154,16 @@ pub fn check_url(url: &Url, allow_http: bool) -> Result<(), EndpointError> {
     }
 }
 
+/// `true` when `MSE_AUTH_INSECURE_ALLOW_HTTP` opts in to plain `http` to any host; an unreadable
+/// value is `InvalidConfiguration` of `provider` naming the variable.
+pub fn insecure_allow_http(env: &Env, provider: &'static str) -> Result<bool> {
+    env.get_bool(vars::INSECURE_ALLOW_HTTP)
+        .map(|v| v.unwrap_or(false))
+        .map_err(|e| e.invalid_configuration(provider))
+}
+
 /// Parses and checks a full URL, path and query allowed.
-pub fn parse_full_url(value: &str, allow_http: bool) -> Result<Url, EndpointError> {
+pub fn parse_full_url(value: &str, allow_http: bool) -> std::result::Result<Url, EndpointError> {
     let url = parse_url(value.trim())?;
     check_url(&url, allow_http)?;
     Ok(url)
@@ -196,7 +218,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "refusing plain http to http://10.0.0.5: credentials would cross the network unencrypted; \
-             use https, or opt in to http explicitly"
+             use https, or opt in with MSE_AUTH_INSECURE_ALLOW_HTTP=true (CLI: --insecure-allow-http)"
         );
         assert!(Endpoint::parse("http://10.0.0.5", true).is_ok());
     }
@@ -225,6 +247,22 @@ mod tests {
     }
 
     #[test]
+    fn the_opt_in_variable_is_a_boolean_naming_itself_when_unreadable() {
+        let read =
+            |v: &str| insecure_allow_http(&Env::from_pairs([(vars::INSECURE_ALLOW_HTTP, v)]), "p");
+        assert!(read("true").unwrap() && read("1").unwrap() && read(" YES").unwrap());
+        assert!(!read("false").unwrap() && !read("").unwrap());
+        assert!(!insecure_allow_http(&Env::from_pairs::<&str, &str>([]), "p").unwrap());
+        let err = read("please").unwrap_err();
+        assert_eq!(err.kind(), mse_auth::ErrorKind::InvalidConfiguration);
+        assert_eq!(
+            err.to_string(),
+            "p: invalid configuration: MSE_AUTH_INSECURE_ALLOW_HTTP must be true or false (also 1/0, \
+             yes/no, on/off, in any case), not `please`"
+        );
+    }
+
+    #[test]
     fn full_urls_keep_path_and_query_but_follow_the_http_rule() {
         let url = parse_full_url("http://127.0.0.1:9/credentials/abc?x=1", false).unwrap();
         assert_eq!(url.path(), "/credentials/abc");
@@ -233,7 +271,8 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "refusing plain http to http://creds.internal: credentials would cross the network \
-             unencrypted; use https, or opt in to http explicitly"
+             unencrypted; use https, or opt in with MSE_AUTH_INSECURE_ALLOW_HTTP=true (CLI: \
+             --insecure-allow-http)"
         );
     }
 }

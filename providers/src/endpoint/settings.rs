@@ -57,7 +57,9 @@ impl Product {
 /// 4. the product's global host (`sts.aliyuncs.com`); KMS has none, so it needs a region or an endpoint.
 ///
 /// Always `https`; plain `http` only to loopback, or anywhere after an explicit
-/// [`allow_http`](EndpointSettings::allow_http).
+/// [`allow_http`](EndpointSettings::allow_http) or with `MSE_AUTH_INSECURE_ALLOW_HTTP=true` in the
+/// environment. Variables that are set but unreadable (not UTF-8; a VPC or opt-in value that is not a
+/// boolean) are `InvalidConfiguration` naming the variable.
 ///
 /// ```
 /// use mse_auth_providers::endpoint::{EndpointSettings, Product};
@@ -111,17 +113,20 @@ impl EndpointSettings {
     /// naming where the value came from.
     pub fn resolve(&self, product: Product, provider: &'static str, env: &Env) -> Result<Endpoint> {
         let invalid = |message: String| CredentialsError::invalid_configuration(provider, message);
+        let var = |name: &str| {
+            env.get_checked(name)
+                .map_err(|e| e.invalid_configuration(provider))
+        };
+        let allow_http = self.allow_http || super::insecure_allow_http(env, provider)?;
         let explicit = match non_empty(self.endpoint.as_deref()) {
             Some(value) => Some((
                 value.to_owned(),
                 format!("the configured {} endpoint", product.name),
             )),
-            None => env
-                .get(product.endpoint_var)
-                .map(|v| (v, product.endpoint_var.to_owned())),
+            None => var(product.endpoint_var)?.map(|v| (v, product.endpoint_var.to_owned())),
         };
         if let Some((value, origin)) = explicit {
-            return Endpoint::parse(&value, self.allow_http)
+            return Endpoint::parse(&value, allow_http)
                 .map_err(|e| invalid(format!("{origin}: {e}")));
         }
         let region = match non_empty(self.region.as_deref()) {
@@ -129,16 +134,21 @@ impl EndpointSettings {
                 region.to_owned(),
                 format!("the configured {} region", product.name),
             )),
-            None => product
-                .region_var
-                .and_then(|var| env.get(var).map(|r| (r, var.to_owned()))),
+            None => match product.region_var {
+                Some(name) => var(name)?.map(|r| (r, name.to_owned())),
+                None => None,
+            },
+        };
+        let vpc_var = match (self.vpc, product.vpc_var) {
+            (None, Some(name)) => env
+                .get_bool(name)
+                .map_err(|e| e.invalid_configuration(provider))?,
+            _ => None,
         };
         let host = match (region, product.global_host) {
             (Some((region, origin)), _) => {
                 check_region(provider, &region, &origin)?;
-                let vpc = self
-                    .vpc
-                    .unwrap_or_else(|| product.vpc_var.is_some_and(|var| env.flag(var)));
+                let vpc = self.vpc.or(vpc_var).unwrap_or(false);
                 let suffix = if vpc { "-vpc" } else { "" };
                 format!("{}{suffix}.{region}.aliyuncs.com", product.host_prefix)
             }
@@ -166,7 +176,7 @@ fn check_region(provider: &'static str, region: &str, origin: &str) -> Result<()
     if ok {
         return Ok(());
     }
-    let shown: String = region.chars().take(40).collect();
+    let shown = mse_auth::error::escape_untrusted(region, 40);
     Err(CredentialsError::invalid_configuration(
         provider,
         format!("{origin} `{shown}` is not a region id (lower-case letters, digits and `-`, e.g. cn-hangzhou)"),
@@ -253,6 +263,97 @@ mod tests {
                 "{settings:?} {env:?}"
             );
         }
+    }
+
+    #[test]
+    fn vpc_takes_the_boolean_words_and_a_bad_value_names_the_variable() {
+        for on in ["1", "yes", "On", " true"] {
+            assert_eq!(
+                resolve(
+                    EndpointSettings::default(),
+                    &[
+                        (vars::STS_REGION, "cn-beijing"),
+                        (vars::VPC_ENDPOINT_ENABLED, on)
+                    ]
+                )
+                .unwrap(),
+                "https://sts-vpc.cn-beijing.aliyuncs.com",
+                "{on:?}"
+            );
+        }
+        let err = resolve(
+            EndpointSettings::default(),
+            &[
+                (vars::STS_REGION, "cn-beijing"),
+                (vars::VPC_ENDPOINT_ENABLED, "vpc"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfiguration);
+        assert_eq!(
+            err.to_string(),
+            "test_provider: invalid configuration: ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED must be true or \
+             false (also 1/0, yes/no, on/off, in any case), not `vpc`"
+        );
+        // Set in code, the variable is not read.
+        assert!(resolve(
+            EndpointSettings::default().vpc(false),
+            &[(vars::VPC_ENDPOINT_ENABLED, "vpc")]
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn the_insecure_opt_in_variable_permits_plain_http_from_env_and_code() {
+        let env: &EnvPairs = &[
+            (vars::STS_ENDPOINT, "http://10.1.2.3:8080"),
+            (vars::INSECURE_ALLOW_HTTP, "true"),
+        ];
+        assert_eq!(
+            resolve(EndpointSettings::default(), env).unwrap(),
+            "http://10.1.2.3:8080"
+        );
+        let env: &EnvPairs = &[(vars::INSECURE_ALLOW_HTTP, "1")];
+        assert_eq!(
+            resolve(EndpointSettings::default().endpoint("http://10.9.9.9"), env).unwrap(),
+            "http://10.9.9.9"
+        );
+        let kms = EndpointSettings::default()
+            .resolve(
+                Product::KMS,
+                P,
+                &Env::from_pairs([
+                    (vars::KMS_ENDPOINT, "http://kms.internal"),
+                    (vars::INSECURE_ALLOW_HTTP, "on"),
+                ]),
+            )
+            .unwrap();
+        assert_eq!(kms.origin(), "http://kms.internal");
+        let err = resolve(
+            EndpointSettings::default(),
+            &[
+                (vars::STS_ENDPOINT, "http://10.1.2.3"),
+                (vars::INSECURE_ALLOW_HTTP, "false"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "test_provider: invalid configuration: ALIBABA_CLOUD_STS_ENDPOINT: refusing plain http to \
+             http://10.1.2.3: credentials would cross the network unencrypted; use https, or opt in \
+             with MSE_AUTH_INSECURE_ALLOW_HTTP=true (CLI: --insecure-allow-http)"
+        );
+        let err = resolve(
+            EndpointSettings::default(),
+            &[(vars::INSECURE_ALLOW_HTTP, "sure")],
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfiguration);
+        assert!(
+            err.message()
+                .starts_with("MSE_AUTH_INSECURE_ALLOW_HTTP must be true or false"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -32,6 +32,7 @@ use super::server_list::{ServerList, DEFAULT_CONTEXT_PATH};
 use crate::context::Context;
 use crate::http::{HttpRequest, HttpResponse, Timeouts, TransportError, TransportErrorKind};
 use mse_auth::cache::Expiring;
+use mse_auth::error::escape_untrusted;
 use mse_auth::{CredentialsError, ErrorKind, RefreshCache, Result};
 use serde::Deserialize;
 use std::fmt;
@@ -160,14 +161,18 @@ impl NacosLogin {
     /// Settings from `NACOS_CLIENT_SERVER_ADDRESS`, `NACOS_CLIENT_USERNAME` and `NACOS_CLIENT_PASSWORD`.
     pub fn from_env(ctx: &Context) -> Result<Builder> {
         let env = ctx.env();
-        let servers = env.get(super::SERVER_ADDRESS).ok_or_else(|| {
+        let var = |name: &str| {
+            env.get_checked(name)
+                .map_err(|e| e.invalid_configuration(NAME))
+        };
+        let servers = var(super::SERVER_ADDRESS)?.ok_or_else(|| {
             CredentialsError::not_loaded(NAME, format!("{} is not set", super::SERVER_ADDRESS))
         })?;
         let mut builder = Self::builder(servers).context(ctx.clone());
-        if let Some(user) = env.get(super::USERNAME) {
+        if let Some(user) = var(super::USERNAME)? {
             builder = builder.username(user);
         }
-        if let Some(password) = env.get(super::PASSWORD) {
+        if let Some(password) = var(super::PASSWORD)? {
             builder = builder.password(password);
         }
         Ok(builder)
@@ -329,13 +334,16 @@ impl Login {
             response
         };
         if !response.is_success() {
-            let said = self.scrub(&response.body_excerpt(200));
+            // Line breaks read as spaces; every other control character is escaped.
+            let said = self
+                .scrub(&response.body_excerpt(200))
+                .replace(['\n', '\r', '\t'], " ");
+            let said = escape_untrusted(said.trim(), 200);
             let reason = if response.status == 403 {
                 "login refused: wrong user name or password?"
             } else {
                 "login failed"
             };
-            let said = said.trim();
             return Err(Failure {
                 reason: format!(
                     "{origin}: HTTP {}: {reason} (server said: {said})",

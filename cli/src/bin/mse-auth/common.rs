@@ -3,7 +3,8 @@
 
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
-use mse_auth_providers::{Context, Credentials, DefaultChain};
+use mse_auth_providers::os::Env;
+use mse_auth_providers::{vars, Context, Credentials, DefaultChain};
 use std::io::IsTerminal;
 use std::time::{Duration, SystemTime};
 
@@ -20,12 +21,22 @@ pub struct Globals {
     /// Log what happens to stderr (-v debug, -vv trace). Logs never contain secrets.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// INSECURE: permit plain http to any host for every endpoint (STS, KMS, ECS metadata,
+    /// credentials URI); credentials then cross the network unencrypted. For private test
+    /// deployments only. Same as MSE_AUTH_INSECURE_ALLOW_HTTP=true; each endpoint it lets through is
+    /// logged as a warning on stderr.
+    #[arg(long, global = true)]
+    pub insecure_allow_http: bool,
 }
 
 impl Globals {
-    /// Installs the stderr logger when `-v` is given.
+    /// Installs the stderr logger when `-v` is given, or at `warn` with `--insecure-allow-http` or
+    /// `MSE_AUTH_INSECURE_ALLOW_HTTP=true` (so that each plain-http endpoint it lets through is
+    /// reported).
     pub fn init_tracing(&self) {
+        let insecure = self.context().env().flag(vars::INSECURE_ALLOW_HTTP);
         let level = match self.verbose {
+            0 if insecure => tracing::Level::WARN,
             0 => return,
             1 => tracing::Level::DEBUG,
             _ => tracing::Level::TRACE,
@@ -37,9 +48,20 @@ impl Globals {
             .init();
     }
 
-    /// The default chain's settings: the process environment, `--profile`.
+    /// The context every provider and client of a command uses: the process environment, with
+    /// `MSE_AUTH_INSECURE_ALLOW_HTTP=true` on top when `--insecure-allow-http` is given.
+    pub fn context(&self) -> Context {
+        let ctx = Context::default();
+        if self.insecure_allow_http {
+            ctx.with_env(Env::real().with_var(vars::INSECURE_ALLOW_HTTP, "true"))
+        } else {
+            ctx
+        }
+    }
+
+    /// The default chain's settings: [`context`](Self::context), `--profile`.
     pub fn chain(&self) -> mse_auth_providers::default_chain::Builder {
-        let builder = DefaultChain::builder().context(Context::default());
+        let builder = DefaultChain::builder().context(self.context());
         match &self.profile {
             Some(p) => builder.profile(p.clone()),
             None => builder,
@@ -201,6 +223,21 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn insecure_allow_http_sets_the_opt_in_variable_of_the_context() {
+        let globals = |insecure_allow_http| Globals {
+            profile: None,
+            verbose: 0,
+            insecure_allow_http,
+        };
+        let env = globals(true).context().env().clone();
+        assert_eq!(env.get_bool(vars::INSECURE_ALLOW_HTTP), Ok(Some(true)));
+        let shown = format!("{env:?}");
+        assert!(shown.contains("MSE_AUTH_INSECURE_ALLOW_HTTP"), "{shown}");
+        let env = globals(false).context().env().clone();
+        assert!(!format!("{env:?}").contains("MSE_AUTH_INSECURE_ALLOW_HTTP"));
+    }
 
     #[test]
     fn tokens_are_masked_and_durations_read_well() {

@@ -1,6 +1,7 @@
 //! `mse-auth explain`: ask every provider of the default chain, one by one, and show what each did.
 
 use crate::common::{kind, print_table, time_left, CliResult, Globals, OutputFormat};
+use mse_auth_providers::error::escape_untrusted;
 use mse_auth_providers::os::Env;
 use mse_auth_providers::timestamp::format_utc;
 use mse_auth_providers::{vars, CredentialsProvider, ErrorKind};
@@ -56,16 +57,20 @@ fn reads(name: &str, env: &Env) -> String {
             vars::OIDC_PROVIDER_ARN,
             vars::OIDC_TOKEN_FILE,
         ]),
-        "cli_profile" => env
-            .get(vars::CONFIG_FILE)
-            .unwrap_or_else(|| "~/.aliyun/config.json".into()),
-        "profile" => env
-            .get(vars::CREDENTIALS_FILE)
-            .unwrap_or_else(|| "~/.alibabacloud/credentials".into()),
+        // Values from the environment are shown escaped: they reach a terminal.
+        "cli_profile" => env.get(vars::CONFIG_FILE).map_or_else(
+            || "~/.aliyun/config.json".into(),
+            |v| escape_untrusted(&v, 200),
+        ),
+        "profile" => env.get(vars::CREDENTIALS_FILE).map_or_else(
+            || "~/.alibabacloud/credentials".into(),
+            |v| escape_untrusted(&v, 200),
+        ),
         "ecs_ram_role" => {
-            let endpoint = env
-                .get(vars::ECS_METADATA_ENDPOINT)
-                .unwrap_or_else(|| "http://100.100.100.200".into());
+            let endpoint = env.get(vars::ECS_METADATA_ENDPOINT).map_or_else(
+                || "http://100.100.100.200".into(),
+                |v| escape_untrusted(&v, 200),
+            );
             format!("instance metadata at {endpoint}")
         }
         "credentials_uri" => vars::CREDENTIALS_URI.to_string(),
@@ -75,7 +80,7 @@ fn reads(name: &str, env: &Env) -> String {
 
 /// Runs `mse-auth explain`.
 pub async fn run(globals: &Globals, args: Args) -> CliResult {
-    let env = Env::real();
+    let env = globals.context().env().clone();
     let mut rows = Vec::new();
     for (name, provider) in globals.chain().build_providers() {
         let _spinner = globals.spinner(&format!("asking {name}…"));
