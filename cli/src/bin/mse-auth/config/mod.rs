@@ -272,7 +272,9 @@ fn kms(globals: &Globals, keys: &Keys) -> CliResult<Arc<KmsDataKeys>> {
         )
         .into());
     }
-    let mut builder = KmsClient::builder().credentials(globals.chain().build());
+    let mut builder = KmsClient::builder()
+        .credentials(globals.chain().build())
+        .context(globals.context());
     if let Some(region) = &keys.kms_region {
         builder = builder.region(region.clone());
     }
