@@ -538,3 +538,44 @@ fn serve_help_examples_fit_80_columns_and_work_when_pasted() {
         }
     }
 }
+
+#[test]
+fn serve_under_a_low_file_limit_lowers_its_cap_says_so_and_keeps_answering() {
+    const LIMIT: usize = 128;
+    const N: usize = 400;
+    let cloud = Cloud::start();
+    let home = Home::new();
+    home.ram_role_profile();
+    let sts = cloud.emulator.sts_endpoint();
+    // `sh` lowers the open-file limit, then becomes mse-auth with the test environment.
+    let mut cmd = Command::new("sh");
+    cmd.args([
+        "-c",
+        &format!("ulimit -n {LIMIT} && exec \"$0\" serve"),
+        BIN,
+    ])
+    .env_clear()
+    .env("HOME", home.path())
+    .env(vars::STS_ENDPOINT, &sts)
+    .env(vars::ECS_METADATA_ENDPOINT, "http://127.0.0.1:9")
+    .stdin(Stdio::null());
+    let server = Running::spawn(cmd, &[]);
+    let uri = exported_uri(&server.line());
+    let (addr, path) = split_uri(&uri);
+    let idle = open_connections(addr, N);
+    let (status, body, took) = get(addr, &path, Duration::from_secs(1));
+    assert_eq!(status, 200, "{body}");
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    drop(idle);
+    let (code, stderr) = server.stop();
+    assert_eq!(code, 0, "{stderr}");
+    let warning = stderr
+        .lines()
+        .find(|l| l.contains("keeping at most"))
+        .unwrap_or_else(|| panic!("no word of running out of descriptors: {stderr}"));
+    assert!(
+        warning.starts_with("mse-auth: accepting failed with ")
+            && warning.ends_with("raise `ulimit -n` or lower --max-connections"),
+        "{warning}"
+    );
+}

@@ -157,23 +157,8 @@ fn to_env(c: &Credentials) -> String {
 pub fn credentials_uri_json(c: &Credentials) -> CliResult<String> {
     let (token, expiration) = match (c.security_token(), c.expiration()) {
         (Some(token), Some(expiration)) => (token, expiration),
-        (Some(_), None) => {
-            return Err(format!(
-                "{} produced a static STS token (e.g. {} set with an AccessKey), which has no \
-                 expiration, and the credentials URI format requires one (Expiration); use a RAM \
-                 role (e.g. a ram_role_arn profile), whose credentials carry their expiration",
-                c.provider_path(),
-                vars::SECURITY_TOKEN
-            )
-            .into())
-        }
-        (None, _) => return Err(format!(
-            "{} produced a long-term AccessKey, and the credentials URI format carries only STS \
-                 credentials (SecurityToken and Expiration are required); use a RAM role (e.g. a \
-                 ram_role_arn profile) to hand out temporary credentials",
-            c.provider_path()
-        )
-        .into()),
+        (Some(_), None) => return Err(static_sts_refused(c.provider_path()).into()),
+        (None, _) => return Err(long_term_refused(c.provider_path()).into()),
     };
     Ok(json!({
         "Code": "Success",
@@ -183,4 +168,21 @@ pub fn credentials_uri_json(c: &Credentials) -> CliResult<String> {
         "Expiration": format_utc(expiration),
     })
     .to_string())
+}
+
+fn static_sts_refused(provider_path: &str) -> String {
+    format!(
+        "{provider_path} produced a static STS token (e.g. {} set with an AccessKey), which has no \
+         expiration, and the credentials URI format requires one (Expiration); use a RAM role \
+         (e.g. a ram_role_arn profile), whose credentials carry their expiration",
+        vars::SECURITY_TOKEN
+    )
+}
+
+fn long_term_refused(provider_path: &str) -> String {
+    format!(
+        "{provider_path} produced a long-term AccessKey, and the credentials URI format carries \
+         only STS credentials (SecurityToken and Expiration are required); use a RAM role (e.g. a \
+         ram_role_arn profile) to hand out temporary credentials"
+    )
 }

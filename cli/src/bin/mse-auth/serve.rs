@@ -19,6 +19,7 @@ use mse_auth_providers::{
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
+use std::io::ErrorKind;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -52,6 +53,11 @@ const DEFAULT_MAX_CONNECTIONS: u32 = 512;
 const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// Connections the kernel may hold before serve accepts them (capped by `net.core.somaxconn`).
 const ACCEPT_QUEUE: u32 = 4096;
+/// When accepting runs out of file descriptors, the cap drops to this many below the sockets open,
+/// so the next accepts find descriptors free.
+const FD_RESERVE: usize = 16;
+/// How long a new connection waits for an idle one to close when all places are taken.
+const ROOM_WAIT: Duration = Duration::from_secs(1);
 /// Pause after a failed accept (e.g. out of file descriptors), so the loop does not spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
 
@@ -79,8 +85,11 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
 /// answer, so an idle keep-alive connection is closed after 5 s; headers are at most 16 KiB; a request
 /// is answered within 5 s; a connection is closed 15 s after its latest request arrived (e.g. a client
 /// that stops reading); at most --max-connections are open. When all are taken, a new connection
-/// closes the one open longest that is not inside a request, or, if every one is, is closed at once.
-/// When accepting fails (e.g. out of file descriptors), serve closes an idle connection and pauses 20 ms.
+/// closes the one open longest that is not inside a request (and waits up to 1 s for it to be gone),
+/// or, if every one is inside a request, is closed at once.
+/// When accepting fails for want of file descriptors (`ulimit -n` below --max-connections), serve
+/// lowers its cap to 16 below the connections then open, closes idle ones down to it, says so on
+/// stderr, and pauses 20 ms.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   mse-auth serve                    # a free port; prints the URL to use
@@ -386,38 +395,103 @@ impl Drop for Busy {
     }
 }
 
-/// The open connections in the order they were accepted, at most `max`.
+/// The connections of one `serve`: which are open and which of those are inside a request.
+struct Connections {
+    table: Mutex<Table>,
+    /// Signalled each time a connection's socket has closed.
+    freed: Notify,
+}
+
+/// The connections not yet told to close, in the order they were accepted, and how many sockets
+/// are open (those plus the ones closing): the file descriptors in use.
 struct Table {
+    /// The cap on open sockets: --max-connections, lowered when descriptors run out.
     max: usize,
     next: u64,
     open: BTreeMap<u64, Arc<Slot>>,
+    sockets: usize,
+}
+
+impl Connections {
+    fn new(max: usize) -> Self {
+        Self {
+            table: Mutex::new(Table {
+                max,
+                next: 0,
+                open: BTreeMap::new(),
+                sockets: 0,
+            }),
+            freed: Notify::new(),
+        }
+    }
+
+    /// Room for one more connection: at once below the cap; else after the oldest connection that is
+    /// not inside a request has closed (within `wait`). `false` when every open connection is inside
+    /// a request, or room did not come within `wait`.
+    async fn make_room(&self, wait: Duration) -> bool {
+        let deadline = Instant::now() + wait;
+        loop {
+            {
+                let mut table = lock(&self.table);
+                if table.sockets < table.max {
+                    return true;
+                }
+                while table.open.len() >= table.max {
+                    if !table.close_oldest_idle() {
+                        return false;
+                    }
+                }
+            }
+            if tokio::time::timeout_at(deadline, self.freed.notified())
+                .await
+                .is_err()
+            {
+                return false;
+            }
+        }
+    }
+
+    /// Registers a new connection (after [`make_room`](Self::make_room)); it counts as open until the
+    /// returned guard drops, which must come after its socket has closed.
+    fn admit(self: &Arc<Self>, exchange: Duration) -> (Arc<Slot>, Registered) {
+        let mut table = lock(&self.table);
+        let id = table.next;
+        table.next += 1;
+        table.sockets += 1;
+        let slot = Arc::new(Slot::new(Instant::now() + exchange));
+        table.open.insert(id, Arc::clone(&slot));
+        let registered = Registered {
+            connections: Arc::clone(self),
+            id,
+        };
+        (slot, registered)
+    }
+
+    /// Accepting failed for want of resources (file descriptors): from now on keep at most
+    /// [`FD_RESERVE`] fewer sockets than are open, closing the oldest idle connections down to that.
+    /// Returns how many were open, and the new cap if it is lower than before.
+    fn shrink(&self) -> (usize, Option<usize>) {
+        let mut table = lock(&self.table);
+        let open = table.sockets;
+        let cap = open.saturating_sub(FD_RESERVE).max(1);
+        let lowered = (cap < table.max).then(|| {
+            table.max = cap;
+            cap
+        });
+        while table.open.len() > table.max && table.close_oldest_idle() {}
+        (open, lowered)
+    }
+
+    fn drain_all(&self) {
+        for slot in lock(&self.table).open.values() {
+            slot.drain.notify_one();
+        }
+    }
 }
 
 impl Table {
-    fn new(max: usize) -> Self {
-        Self {
-            max,
-            next: 0,
-            open: BTreeMap::new(),
-        }
-    }
-
-    /// A place for a new connection, closing the oldest one outside a request when all are taken;
-    /// `None` when every open connection is inside a request.
-    fn admit(&mut self, deadline: Instant) -> Option<(u64, Arc<Slot>)> {
-        while self.open.len() >= self.max {
-            if !self.close_oldest_idle() {
-                return None;
-            }
-        }
-        let id = self.next;
-        self.next += 1;
-        let slot = Arc::new(Slot::new(deadline));
-        self.open.insert(id, Arc::clone(&slot));
-        Some((id, slot))
-    }
-
-    /// Closes the connection open longest that is not inside a request; `false` when there is none.
+    /// Tells the connection open longest that is not inside a request to close, and forgets it;
+    /// `false` when there is none.
     fn close_oldest_idle(&mut self) -> bool {
         let idle = self
             .open
@@ -432,23 +506,22 @@ impl Table {
             None => false,
         }
     }
-
-    fn drain_all(&self) {
-        for slot in self.open.values() {
-            slot.drain.notify_one();
-        }
-    }
 }
 
-/// Takes a connection out of the table when its task ends.
+/// One open socket of [`Connections`]; dropping it says the socket has closed.
 struct Registered {
-    table: Arc<Mutex<Table>>,
+    connections: Arc<Connections>,
     id: u64,
 }
 
 impl Drop for Registered {
     fn drop(&mut self) {
-        lock(&self.table).open.remove(&self.id);
+        {
+            let mut table = lock(&self.connections.table);
+            table.open.remove(&self.id);
+            table.sockets -= 1;
+        }
+        self.connections.freed.notify_one();
     }
 }
 
@@ -532,7 +605,7 @@ pub async fn run(globals: &Globals, args: Args) -> CliResult {
     );
     drop(first);
     let state = Arc::new(State::new(provider, &token, ANSWER_TIMEOUT));
-    let table = Arc::new(Mutex::new(Table::new(args.max_connections as usize)));
+    let open = Arc::new(Connections::new(args.max_connections as usize));
     let mut connections = JoinSet::new();
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
@@ -541,23 +614,32 @@ pub async fn run(globals: &Globals, args: Args) -> CliResult {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    let admitted = lock(&table).admit(Instant::now() + LIMITS.exchange);
-                    if let Some((id, slot)) = admitted {
+                    if open.make_room(ROOM_WAIT).await {
                         let _ = stream.set_nodelay(true);
+                        let (slot, registered) = open.admit(LIMITS.exchange);
                         let state = Arc::clone(&state);
-                        let registered = Registered { table: Arc::clone(&table), id };
                         connections.spawn(async move {
-                            let _registered = registered;
                             serve_connection(TokioIo::new(stream), state, slot, LIMITS).await;
+                            drop(registered); // after the socket closed with the connection
                         });
                     } else {
                         tracing::debug!("every connection is inside a request: closing a new one");
                     }
                 }
-                // E.g. out of file descriptors: free one, and back off instead of spinning.
+                // The client gave up before it was accepted: nothing wrong here.
+                Err(e) if matches!(
+                    e.kind(),
+                    ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset | ErrorKind::Interrupted
+                ) => {}
+                // Out of file descriptors (or memory): hold fewer connections, back off, no spinning.
                 Err(e) => {
-                    let freed = lock(&table).close_oldest_idle();
-                    tracing::warn!(error = %e, closed_an_idle_connection = freed, "accept failed");
+                    if let (sockets, Some(cap)) = open.shrink() {
+                        eprintln!(
+                            "mse-auth: accepting failed with {sockets} connections open ({e}): \
+                             keeping at most {cap} open from now on; raise `ulimit -n` or lower \
+                             --max-connections"
+                        );
+                    }
                     tokio::time::sleep(ACCEPT_BACKOFF).await;
                 }
             },
@@ -566,7 +648,7 @@ pub async fn run(globals: &Globals, args: Args) -> CliResult {
     }
     drop(listener);
     eprintln!("mse-auth: shutting down");
-    lock(&table).drain_all();
+    open.drain_all();
     let drained = tokio::time::timeout(DRAIN, async {
         while connections.join_next().await.is_some() {}
     })
@@ -737,26 +819,79 @@ mod tests {
         assert!(!message.contains("ak-secret"), "{message}");
     }
 
-    #[test]
-    fn a_full_table_closes_the_oldest_idle_connection_and_never_a_busy_one() {
-        let deadline = Instant::now();
-        let mut table = Table::new(3);
-        let (_, first) = table.admit(deadline).unwrap();
-        let (_, second) = table.admit(deadline).unwrap();
-        let (_, third) = table.admit(deadline).unwrap();
-        let busy = first.enter(EXCHANGE_LIMIT);
-        // Full: the oldest idle one (the second) makes room.
-        let (_, fourth) = table.admit(deadline).unwrap();
-        assert_eq!(table.open.len(), 3);
-        assert!(notified(&second.close));
-        assert!(!notified(&first.close));
-        // With everything inside a request, a new connection gets no place.
-        let _busy = [third.enter(EXCHANGE_LIMIT), fourth.enter(EXCHANGE_LIMIT)];
-        assert!(table.admit(deadline).is_none());
-        assert!(!notified(&first.close));
+    #[tokio::test(start_paused = true)]
+    async fn a_full_house_closes_the_oldest_idle_connection_and_never_a_busy_one() {
+        let open = Arc::new(Connections::new(3));
+        let mut admitted: Vec<_> = (0..3).map(|_| open.admit(EXCHANGE_LIMIT)).collect();
+        let busy = admitted[0].0.enter(EXCHANGE_LIMIT);
+        // Full: room comes once the oldest idle connection (the second) has closed its socket.
+        let (second, second_socket) = admitted.remove(1);
+        let start = Instant::now();
+        let closes = async {
+            second.close.notified().await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            drop(second_socket);
+        };
+        let (room, ()) = tokio::join!(open.make_room(ROOM_WAIT), closes);
+        assert!(room);
+        assert_eq!(start.elapsed(), Duration::from_millis(10));
+        assert!(!notified(&admitted[0].0.close));
+        admitted.push(open.admit(EXCHANGE_LIMIT));
+        // Every connection inside a request: no room, at once.
+        let _busy = [
+            admitted[1].0.enter(EXCHANGE_LIMIT),
+            admitted[2].0.enter(EXCHANGE_LIMIT),
+        ];
+        let start = Instant::now();
+        assert!(!open.make_room(ROOM_WAIT).await);
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        assert!(!notified(&admitted[0].0.close));
+        // The first leaves its request and is told to close, but its socket stays open: no room
+        // after the wait.
         drop(busy);
-        assert!(table.admit(deadline).is_some());
-        assert!(notified(&first.close));
+        assert!(!open.make_room(ROOM_WAIT).await);
+        assert_eq!(start.elapsed(), ROOM_WAIT);
+        assert!(notified(&admitted[0].0.close));
+        // Once it has closed there is room, at once.
+        drop(admitted.remove(0));
+        assert!(open.make_room(ROOM_WAIT).await);
+        assert_eq!(start.elapsed(), ROOM_WAIT);
+    }
+
+    #[test]
+    fn out_of_descriptors_the_cap_drops_below_the_open_sockets() {
+        let open = Arc::new(Connections::new(DEFAULT_MAX_CONNECTIONS as usize));
+        let mut admitted: Vec<_> = (0..40).map(|_| Some(open.admit(EXCHANGE_LIMIT))).collect();
+        let busy = |i: usize| admitted[i].as_ref().unwrap().0.enter(EXCHANGE_LIMIT);
+        let _busy = [busy(0), busy(30)];
+        // Closes the sockets the cap told to close.
+        let close_told = |admitted: &mut Vec<Option<(Arc<Slot>, Registered)>>| {
+            let mut closed = Vec::new();
+            for (i, entry) in admitted.iter_mut().enumerate() {
+                if entry
+                    .as_ref()
+                    .is_some_and(|(slot, _)| notified(&slot.close))
+                {
+                    *entry = None;
+                    closed.push(i);
+                }
+            }
+            closed
+        };
+        assert_eq!(open.shrink(), (40, Some(40 - FD_RESERVE)));
+        // The oldest idle ones; the busy one among them stays.
+        assert_eq!(
+            close_told(&mut admitted),
+            (1..=FD_RESERVE).collect::<Vec<_>>()
+        );
+        // Again, and again: never below one, never a busy connection.
+        assert_eq!(open.shrink(), (24, Some(8)));
+        assert_eq!(close_told(&mut admitted).len(), 16);
+        assert_eq!(open.shrink(), (8, Some(1)));
+        assert_eq!(close_told(&mut admitted).len(), 6);
+        assert_eq!(open.shrink(), (2, None));
+        assert!(admitted[0].is_some() && admitted[30].is_some());
+        assert_eq!(admitted.iter().flatten().count(), 2);
     }
 
     /// Whether `notify` holds a permit (consuming it).
