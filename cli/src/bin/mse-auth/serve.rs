@@ -17,6 +17,7 @@ use mse_auth_providers::{
     vars, Credentials, CredentialsError, CredentialsProvider, SharedCredentialsProvider,
 };
 use serde_json::json;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::io::ErrorKind;
@@ -224,7 +225,7 @@ impl State {
 
 /// The 200 body for `credentials`, unless their expiration has passed at `now` (belt and braces: the
 /// cache already stops serving them at their cut-off).
-fn body_for(credentials: &Credentials, now: SystemTime) -> Result<String, Unavailable> {
+fn body_for(credentials: &Credentials, now: SystemTime) -> Result<Bytes, Unavailable> {
     if let Some(expiration) = credentials.expiration().filter(|e| *e <= now) {
         return Err(Unavailable {
             code: "CredentialsExpired",
@@ -236,7 +237,22 @@ fn body_for(credentials: &Credentials, now: SystemTime) -> Result<String, Unavai
             ),
         });
     }
-    credentials_uri_json(credentials).map_err(|e| Unavailable::failed(e.to_string()))
+    LAST_ANSWER.with_borrow_mut(|last| {
+        if let Some((_, body)) = last.as_ref().filter(|(c, _)| c == credentials) {
+            return Ok(body.clone());
+        }
+        let body = Bytes::from(
+            credentials_uri_json(credentials).map_err(|e| Unavailable::failed(e.to_string()))?,
+        );
+        *last = Some((credentials.clone(), body.clone()));
+        Ok(body)
+    })
+}
+
+thread_local! {
+    /// The last 200 body this thread made, reused while the cache hands out the same credentials
+    /// (most often its very copy, so the comparison is one pointer).
+    static LAST_ANSWER: RefCell<Option<(Credentials, Bytes)>> = const { RefCell::new(None) };
 }
 
 /// 32 random letters and digits from the operating system's generator.
@@ -309,8 +325,8 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn reply(status: StatusCode, body: String) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
+fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body.into()));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -730,7 +746,14 @@ mod tests {
         let c = sts(Duration::from_secs(600));
         let now = SystemTime::now();
         let body = body_for(&c, now).unwrap();
-        assert!(body.contains("\"Code\":\"Success\""), "{body}");
+        assert_eq!(body, credentials_uri_json(&c).unwrap());
+        // Made once per thread while the credentials stay the same.
+        assert_eq!(
+            body_for(&c.unshared_copy(), now).unwrap().as_ptr(),
+            body.as_ptr()
+        );
+        let other = sts(Duration::from_secs(600));
+        assert_ne!(body_for(&other, now).unwrap().as_ptr(), body.as_ptr());
         let later = c.expiration().unwrap();
         let err = body_for(&c, later).unwrap_err();
         assert_eq!(err.code, "CredentialsExpired");
