@@ -51,19 +51,31 @@ for i in range(n):
     held.append(socket.create_connection(("127.0.0.1", port), timeout=10))
     slow += time.time() - t > 0.5
 print("opened %d in %.2fs (%d connects over 0.5 s)" % (n, time.time() - start, slow), flush=True)
-sys.stdin.read()
-closed = 0
 for s in held:
     s.setblocking(False)
-    try:
-        closed += s.recv(1) == b""
-    except BlockingIOError:
-        pass
-    except ConnectionResetError:
-        closed += 1
-print("%d of %d closed by serve" % (closed, n), flush=True)
+while sys.stdin.readline():  # one line: count the connections serve has closed
+    closed = 0
+    for s in held:
+        try:
+            closed += s.recv(1) == b""
+        except BlockingIOError:
+            pass
+        except ConnectionResetError:
+            closed += 1
+    print("%d of %d closed by serve" % (closed, n), flush=True)
 EOF
 
+# Asks both idle clients how many of their connections serve has closed.
+asked=0
+closed_now() {
+  asked=$((asked + 1))
+  echo >&3
+  echo >&4
+  until [ "$(wc -l < "$work/a.out")" -gt "$asked" ] && [ "$(wc -l < "$work/b.out")" -gt "$asked" ]; do
+    sleep 0.1
+  done
+  echo "$(tail -n1 "$work/a.out"); $(tail -n1 "$work/b.out")"
+}
 legit() { curl -s -o /dev/null -w '%{http_code} %{time_total}s' --max-time 10 "$uri"; }
 mkfifo "$work/a" "$work/b"
 python3 "$work/idle.py" "$port" "$per" < "$work/a" > "$work/a.out" &
@@ -75,11 +87,11 @@ exec 4> "$work/b"
 echo "while the idle connections open:"
 for i in 1 2 3 4 5; do echo "  legit: $(legit)"; sleep 0.3; done
 until [ -s "$work/a.out" ] && [ -s "$work/b.out" ]; do sleep 0.2; done
-echo "idle clients: $(cat "$work/a.out"); $(cat "$work/b.out")"
+echo "idle clients: $(head -n1 "$work/a.out"); $(head -n1 "$work/b.out")"
 echo "with $total idle connections open:"
 for i in 1 2 3 4 5; do echo "  legit: $(legit)"; done
 echo "serve: $(ls /proc/$serve/fd | wc -l) descriptors, $(sed -n 's/^VmRSS:\s*//p' /proc/$serve/status) resident"
-exec 3>&- 4>&-
-sleep 1
-echo "idle clients at the end: $(tail -n1 "$work/a.out"); $(tail -n1 "$work/b.out")"
+echo -n "idle clients right after: "; closed_now
+sleep 6  # past the 5 s header timeout
+echo -n "idle clients 6 s later: "; closed_now
 grep -v '^mse-auth: serving' "$work/serve.err" || true

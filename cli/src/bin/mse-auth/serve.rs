@@ -443,7 +443,9 @@ impl Connections {
 
     /// Room for one more connection: at once below the cap; else after the oldest connection that is
     /// not inside a request has closed (within `wait`). `false` when every open connection is inside
-    /// a request, or room did not come within `wait`.
+    /// a request, or room did not come within `wait`. At a cap of 64 or more, a few more of the oldest
+    /// idle ones (up to 1/64 of the cap, at most 8) are closed at the same time, so that a flood of
+    /// new connections is not accepted one closed socket at a time.
     async fn make_room(&self, wait: Duration) -> bool {
         let deadline = Instant::now() + wait;
         loop {
@@ -452,11 +454,11 @@ impl Connections {
                 if table.sockets < table.max {
                     return true;
                 }
-                while table.open.len() >= table.max {
-                    if !table.close_oldest_idle() {
-                        return false;
-                    }
+                let batch = (table.max / 64).clamp(1, 8);
+                if table.open.len() >= table.max && !table.close_oldest_idle() {
+                    return false;
                 }
+                while table.open.len() + batch > table.max && table.close_oldest_idle() {}
             }
             if tokio::time::timeout_at(deadline, self.freed.notified())
                 .await
@@ -879,6 +881,29 @@ mod tests {
         drop(admitted.remove(0));
         assert!(open.make_room(ROOM_WAIT).await);
         assert_eq!(start.elapsed(), ROOM_WAIT);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_flood_is_made_room_for_a_few_connections_at_a_time() {
+        let open = Arc::new(Connections::new(128));
+        // Each connection closes its socket as soon as it is told to.
+        let tasks: Vec<_> = (0..128)
+            .map(|_| {
+                let (slot, socket) = open.admit(EXCHANGE_LIMIT);
+                tokio::spawn(async move {
+                    slot.close.notified().await;
+                    drop(socket);
+                })
+            })
+            .collect();
+        assert!(open.make_room(ROOM_WAIT).await);
+        tokio::task::yield_now().await;
+        // 128 / 64 = 2 at once: the two oldest; the next connection finds room without closing more.
+        assert!(tasks[0].is_finished() && tasks[1].is_finished());
+        assert!(tasks[2..].iter().all(|t| !t.is_finished()));
+        let _next = open.admit(EXCHANGE_LIMIT);
+        assert!(open.make_room(ROOM_WAIT).await);
+        assert!(tasks[2..].iter().all(|t| !t.is_finished()));
     }
 
     #[test]
