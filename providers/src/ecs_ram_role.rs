@@ -32,7 +32,8 @@
 //! [`NotLoaded`](crate::ErrorKind::NotLoaded) within the connect budget and without a second attempt,
 //! so a chain moves on quickly. A service that answers errors is
 //! [`Provider`](crate::ErrorKind::Provider); one that accepts the connection and then hangs is
-//! [`TimedOut`](crate::ErrorKind::TimedOut).
+//! [`TimedOut`](crate::ErrorKind::TimedOut), after the token `PUT` has used its budget and the
+//! token-less `GET` its own (4 s with the default budgets), and the error states that total.
 //!
 //! ```no_run
 //! use mse_auth_providers::{CredentialsProvider, EcsRamRoleProvider};
@@ -54,6 +55,7 @@ use mse_auth::{vars, Credentials, CredentialsError, CredentialsProvider, Provide
 use mse_auth::{RefreshCache, Result};
 use reqwest::Method;
 use std::fmt;
+use std::time::Duration;
 use zeroize::Zeroizing;
 
 /// Provider name reported in credential paths.
@@ -148,10 +150,18 @@ impl Failure {
     }
 
     /// The error of `call` at `origin`; `note` is appended to messages (e.g. why there is no fallback).
-    fn into_error(self, call: Call<'_>, origin: &str, note: &str) -> CredentialsError {
+    /// `waited`: what earlier requests of this call spent timing out (a timed-out token `PUT`), so a
+    /// timeout states the whole wait.
+    fn into_error(
+        self,
+        call: Call<'_>,
+        origin: &str,
+        note: &str,
+        waited: Duration,
+    ) -> CredentialsError {
         match self {
             Failure::Transport(e) if e.kind() == TransportErrorKind::Timeout => {
-                CredentialsError::timed_out(NAME, e.budget()).with_source(e)
+                CredentialsError::timed_out(NAME, waited + e.budget()).with_source(e)
             }
             Failure::Transport(e) => {
                 CredentialsError::unhandled(NAME, format!("{call} failed: {e}{note}"))
@@ -218,7 +228,7 @@ impl EcsRamRoleProvider {
     /// A fresh token, then the `GET` of `call` (with the IMDSv1 fallbacks). `first`: this is the first
     /// request of the load, so a connection failure means there is no metadata service at all.
     async fn fetch(&self, call: Call<'_>, first: bool) -> Result<Zeroizing<Vec<u8>>> {
-        let token = self.token(first).await?;
+        let (token, waited) = self.token(first).await?;
         let url = match call {
             Call::Credentials(role) => self.endpoint.url(&format!("{CREDENTIALS_PATH}{role}")),
             _ => self.endpoint.url(CREDENTIALS_PATH),
@@ -236,18 +246,19 @@ impl EcsRamRoleProvider {
             Err(failure) => failure,
         };
         if token.is_none() || self.disable_imdsv1 || !failure.worth_v1_retry() {
-            return Err(failure.into_error(call, &origin, ""));
+            return Err(failure.into_error(call, &origin, "", waited));
         }
         tracing::debug!(provider = NAME, %call, "metadata GET with a token failed; retrying without (IMDSv1)");
         match self.send(get(None)).await {
             Ok(body) => Ok(body),
             // The failure on the preferred (token) path is the one worth reporting.
-            Err(_) => Err(failure.into_error(call, &origin, " (also without a token)")),
+            Err(_) => Err(failure.into_error(call, &origin, " (also without a token)", waited)),
         }
     }
 
-    /// `PUT /latest/api/token`. `None` means: continue without a token (IMDSv1).
-    async fn token(&self, first: bool) -> Result<Option<Zeroizing<String>>> {
+    /// `PUT /latest/api/token`. `None` means: continue without a token (IMDSv1); the duration is the
+    /// budget a timed-out `PUT` used up (zero otherwise), for the error of a `GET` that times out too.
+    async fn token(&self, first: bool) -> Result<(Option<Zeroizing<String>>, Duration)> {
         let request = HttpRequest::new(Method::PUT, self.endpoint.url(TOKEN_PATH), self.timeouts)
             .header(TOKEN_TTL_HEADER, TOKEN_TTL_SECONDS)
             .proxy(Proxy::Never);
@@ -255,7 +266,7 @@ impl EcsRamRoleProvider {
         let failure = match self.send(request).await {
             Ok(body) => match std::str::from_utf8(&body).map(str::trim) {
                 Ok(token) if !token.is_empty() => {
-                    return Ok(Some(Zeroizing::new(token.to_owned())))
+                    return Ok((Some(Zeroizing::new(token.to_owned())), Duration::ZERO))
                 }
                 _ => None,
             },
@@ -269,14 +280,20 @@ impl EcsRamRoleProvider {
                 provider = NAME,
                 "no metadata token; continuing without (IMDSv1)"
             );
-            return Ok(None);
+            let waited = match &failure {
+                Some(Failure::Transport(e)) if e.kind() == TransportErrorKind::Timeout => {
+                    e.budget()
+                }
+                _ => Duration::ZERO,
+            };
+            return Ok((None, waited));
         }
         let note = format!(
             ", and the IMDSv1 fallback is disabled (disable_imdsv1 or {})",
             vars::IMDSV1_DISABLED
         );
         Err(match failure {
-            Some(failure) => failure.into_error(Call::Token, &origin, &note),
+            Some(failure) => failure.into_error(Call::Token, &origin, &note, Duration::ZERO),
             None => CredentialsError::provider(
                 NAME,
                 format!("the metadata service at {origin} returned an empty token{note}"),

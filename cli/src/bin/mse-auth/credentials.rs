@@ -150,18 +150,15 @@ fn to_env(c: &Credentials) -> String {
     out
 }
 
-/// The JSON a credentials URI serves (spec §8). Only STS credentials: the format requires a
-/// `SecurityToken` and an `Expiration` (the Python SDK and ours refuse a response without them), so a
-/// long-term AccessKey is refused here rather than served in a shape clients reject.
+/// The JSON a credentials URI serves (spec §8). Only STS credentials with a known expiration: the format
+/// requires a `SecurityToken` and an `Expiration` (the Python SDK and ours refuse a response without
+/// them), so a long-term AccessKey, or an STS token whose expiration nobody stated, is refused here
+/// rather than served in a shape clients reject.
 pub fn credentials_uri_json(c: &Credentials) -> CliResult<String> {
-    let (Some(token), Some(expiration)) = (c.security_token(), c.expiration()) else {
-        return Err(format!(
-            "{} produced a long-term AccessKey, and the credentials URI format carries only STS \
-             credentials (SecurityToken and Expiration are required); use a RAM role (e.g. a \
-             ram_role_arn profile) to hand out temporary credentials",
-            c.provider_path()
-        )
-        .into());
+    let (token, expiration) = match (c.security_token(), c.expiration()) {
+        (Some(token), Some(expiration)) => (token, expiration),
+        (Some(_), None) => return Err(static_sts_refused(c.provider_path()).into()),
+        (None, _) => return Err(long_term_refused(c.provider_path()).into()),
     };
     Ok(json!({
         "Code": "Success",
@@ -171,4 +168,21 @@ pub fn credentials_uri_json(c: &Credentials) -> CliResult<String> {
         "Expiration": format_utc(expiration),
     })
     .to_string())
+}
+
+fn static_sts_refused(provider_path: &str) -> String {
+    format!(
+        "{provider_path} produced a static STS token (e.g. {} set with an AccessKey), which has no \
+         expiration, and the credentials URI format requires one (Expiration); use a RAM role \
+         (e.g. a ram_role_arn profile), whose credentials carry their expiration",
+        vars::SECURITY_TOKEN
+    )
+}
+
+fn long_term_refused(provider_path: &str) -> String {
+    format!(
+        "{provider_path} produced a long-term AccessKey, and the credentials URI format carries \
+         only STS credentials (SecurityToken and Expiration are required); use a RAM role (e.g. a \
+         ram_role_arn profile) to hand out temporary credentials"
+    )
 }
