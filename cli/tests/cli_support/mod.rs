@@ -165,7 +165,10 @@ pub fn run_with_stdin(mut cmd: Command, args: &[&str], stdin: Option<&str>) -> O
     let mut child = ChildGuard(cmd.spawn().expect("spawn mse-auth"));
     if let Some(input) = stdin {
         let mut pipe = child.0.stdin.take().unwrap();
-        pipe.write_all(input.as_bytes()).unwrap();
+        // A command may refuse before reading its input and exit: the pipe is then closed.
+        if let Err(e) = pipe.write_all(input.as_bytes()) {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "writing stdin: {e}");
+        }
     }
     let mut out = child.0.stdout.take().unwrap();
     let mut err = child.0.stderr.take().unwrap();
