@@ -167,7 +167,11 @@ pub fn run_with_stdin(mut cmd: Command, args: &[&str], stdin: Option<&str>) -> O
         let mut pipe = child.0.stdin.take().unwrap();
         // A command may refuse before reading its input and exit: the pipe is then closed.
         if let Err(e) = pipe.write_all(input.as_bytes()) {
-            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "writing stdin: {e}");
+            assert_eq!(
+                e.kind(),
+                std::io::ErrorKind::BrokenPipe,
+                "writing stdin: {e}"
+            );
         }
     }
     let mut out = child.0.stdout.take().unwrap();

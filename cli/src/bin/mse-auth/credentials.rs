@@ -27,8 +27,10 @@ pub const PROVIDERS: [&str; 6] = [
   mse-auth credentials
   mse-auth credentials --profile prod --provider profile
   mse-auth credentials --format json
-  eval \"$(mse-auth credentials --format env)\"     # prints the secret: for handing over only
-  mse-auth credentials --format credentials-uri   # the JSON a credentials URI serves (prints the secret)")]
+  # prints the secret: for handing over only
+  eval \"$(mse-auth credentials --format env)\"
+  # the JSON a credentials URI serves (prints the secret)
+  mse-auth credentials --format credentials-uri")]
 pub struct Args {
     /// Output format. `env` (shell `export` lines) and `credentials-uri` (the JSON a credentials URI
     /// serves) print the secret and the token, since handing them over is what they are for.

@@ -30,10 +30,12 @@ pub const DEMO_KMS_KEY_ID: &str = DEFAULT_KEY_ID;
 /// emulator issues is fake and short-lived.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
-  mse-auth emulator                       # prints export lines, runs until Ctrl-C
-  mse-auth emulator --lifetime 60         # issue credentials that expire after 60 s
+  # prints export lines, runs until Ctrl-C:
+  mse-auth emulator
+  # issue credentials that expire after 60 s:
+  mse-auth emulator --lifetime 60
   mse-auth emulator --format json
-  # paste the export lines into another shell, then encrypt with the emulator's KMS:
+  # paste the export lines into another shell, then use the emulator's KMS:
   mse-auth config encrypt --data-id cipher-kms-aes-256-db.yaml --in db.yaml")]
 pub struct Args {
     /// Lifetime of every credential issued, in seconds (default: the requested DurationSeconds for

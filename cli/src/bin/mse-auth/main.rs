@@ -29,13 +29,17 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(name = "mse-auth", version, propagate_version = true)]
 #[command(after_help = "Examples:
-  mse-auth credentials             # who provides credentials here (masked)
-  mse-auth explain                 # what each provider of the default chain did
-  eval \"$(mse-auth credentials --format env)\"   # export them into a shell
-  mse-auth config encrypt --data-id cipher-kms-aes-256-db.yaml --in db.yaml   # as MSE publishes it
-  mse-auth serve --port 8090       # a credentials URI for other SDKs
-  mse-auth emulator                # a local cloud for tests
-  mse-auth tour                    # every auth mode on an in-process local cloud")]
+  # who provides credentials here (masked), and what each provider did:
+  mse-auth credentials
+  mse-auth explain
+  # export them into a shell:
+  eval \"$(mse-auth credentials --format env)\"
+  # encrypt a config as MSE publishes it:
+  mse-auth config encrypt --data-id cipher-kms-aes-256-db.yaml --in db.yaml
+  # a credentials URI for other SDKs; a local cloud; every auth mode on it:
+  mse-auth serve --port 8090
+  mse-auth emulator
+  mse-auth tour")]
 struct Cli {
     #[command(flatten)]
     globals: common::Globals,

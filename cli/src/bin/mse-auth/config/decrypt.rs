@@ -26,12 +26,15 @@ use zeroize::Zeroizing;
 /// credentials (or --profile's).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
-  mse-auth config decrypt --data-id cipher-kms-aes-256-db.yaml --in db.enc.json --in-format json
-  mse-auth config decrypt --data-id cipher-kms-aes-128-db.yaml --in db.enc \\
-      --encrypted-data-key \"$KEY\"
+  mse-auth config decrypt --data-id cipher-kms-aes-256-db.yaml \\
+      --in db.enc.json --in-format json
+  mse-auth config decrypt --data-id cipher-kms-aes-128-db.yaml \\
+      --in db.enc --encrypted-data-key \"$KEY\"
   mse-auth config encrypt --data-id cipher-gcm-db.yaml --in db.yaml \\
-    | mse-auth config decrypt --data-id cipher-gcm-db.yaml --in-format json --out db.yaml.check
-  mse-auth config decrypt --data-id cipher-app.properties --in app.enc --format json")]
+    | mse-auth config decrypt --data-id cipher-gcm-db.yaml \\
+      --in-format json --out db.yaml.check
+  mse-auth config decrypt --data-id cipher-app.properties \\
+      --in app.enc --format json")]
 pub struct Args {
     #[command(flatten)]
     target: Target,

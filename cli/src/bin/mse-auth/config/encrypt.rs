@@ -25,14 +25,18 @@ use serde_json::json;
 /// input is refused (Nacos does not publish an empty config).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
-  mse-auth config encrypt --data-id cipher-kms-aes-256-db.yaml --in db.yaml \\
-      --kms-region cn-hangzhou > db.enc.json
-  cat db.yaml | mse-auth config encrypt --data-id cipher-kms-aes-128-db.yaml \\
-      --kms-key-id alias/my-key
-  mse-auth config encrypt --data-id cipher-gcm-db.yaml --namespace prod --group APP \\
-      --local-key-file ops-2024.key --local-key-name ops-2024 --in db.yaml --format plain
-  mse-auth config encrypt --data-id cipher-app.properties --in app.properties --out app.enc.json
-  mse-auth config encrypt --data-id app.properties --in app.properties --allow-plain   # unencrypted")]
+  mse-auth config encrypt --data-id cipher-kms-aes-256-db.yaml \\
+      --in db.yaml --kms-region cn-hangzhou > db.enc.json
+  cat db.yaml | mse-auth config encrypt \\
+      --data-id cipher-kms-aes-128-db.yaml --kms-key-id alias/my-key
+  mse-auth config encrypt --data-id cipher-gcm-db.yaml \\
+      --namespace prod --group APP --local-key-file ops-2024.key \\
+      --local-key-name ops-2024 --in db.yaml --format plain
+  mse-auth config encrypt --data-id cipher-app.properties \\
+      --in app.properties --out app.enc.json
+  # a dataId without a scheme is stored unencrypted only when asked:
+  mse-auth config encrypt --data-id app.properties \\
+      --in app.properties --allow-plain")]
 pub struct Args {
     #[command(flatten)]
     target: Target,

@@ -32,8 +32,10 @@ use zeroize::Zeroizing;
 /// is at most 10 MiB (the Nacos server's default maxContent).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
-  mse-auth config encrypt --data-id cipher-kms-aes-256-db.yaml --in db.yaml > db.enc.json
-  mse-auth config decrypt --data-id cipher-kms-aes-256-db.yaml --in db.enc.json --in-format json
+  mse-auth config encrypt --data-id cipher-kms-aes-256-db.yaml \\
+      --in db.yaml > db.enc.json
+  mse-auth config decrypt --data-id cipher-kms-aes-256-db.yaml \\
+      --in db.enc.json --in-format json
   mse-auth config new-local-key --name ops-2024 --file ops-2024.key
   mse-auth config encrypt --data-id cipher-gcm-db.yaml --in db.yaml \\
       --local-key-file ops-2024.key --local-key-name ops-2024")]

@@ -16,7 +16,8 @@ use zeroize::Zeroizing;
 /// configs it sealed cannot be read.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
-  mse-auth config new-local-key --name ops-2024 --file ~/.mse-auth/ops-2024.key
+  mse-auth config new-local-key --name ops-2024 \\
+      --file ~/.mse-auth/ops-2024.key
   mse-auth config encrypt --data-id cipher-gcm-db.yaml --in db.yaml \\
       --local-key-file ~/.mse-auth/ops-2024.key --local-key-name ops-2024")]
 pub struct Args {

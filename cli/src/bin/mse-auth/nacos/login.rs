@@ -22,9 +22,12 @@ const MAX_PASSWORD_LINE: usize = 4096;
 /// status); each server gets 3 s to connect and 5 s more to answer.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
-  NACOS_CLIENT_PASSWORD=nacos mse-auth nacos login --server 127.0.0.1:8848 --username nacos
-  printf '%s\\n' \"$PW\" | mse-auth nacos login --server http://nacos:8848 --username admin --password-stdin
-  mse-auth nacos login --show-secrets --format json   # servers and user from NACOS_CLIENT_* variables")]
+  NACOS_CLIENT_PASSWORD=nacos mse-auth nacos login \\
+      --server 127.0.0.1:8848 --username nacos
+  printf '%s\\n' \"$PW\" | mse-auth nacos login \\
+      --server http://nacos:8848 --username admin --password-stdin
+  # servers and user from the NACOS_CLIENT_* variables:
+  mse-auth nacos login --show-secrets --format json")]
 pub struct Args {
     /// Comma-separated servers, `host[:port]` or `http(s)://host[:port]` (default:
     /// NACOS_CLIENT_SERVER_ADDRESS).

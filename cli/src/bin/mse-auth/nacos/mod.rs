@@ -8,7 +8,8 @@ use crate::common::{CliResult, Globals};
 /// Nacos: log in with a user name and password, or show the AccessKey identity of a request.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
-  NACOS_CLIENT_PASSWORD=… mse-auth nacos login --server 127.0.0.1:8848 --username nacos
+  NACOS_CLIENT_PASSWORD=… mse-auth nacos login \\
+      --server 127.0.0.1:8848 --username nacos
   mse-auth nacos sign config --namespace public-ns --group DEFAULT_GROUP")]
 pub struct Args {
     #[command(subcommand)]

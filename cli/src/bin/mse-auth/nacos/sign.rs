@@ -27,8 +27,10 @@ const SIGN_REGION_ID: &str = "NACOS_CLIENT_SIGN_REGION_ID";
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   mse-auth nacos sign config --namespace public-ns --group DEFAULT_GROUP
-  mse-auth nacos sign config --namespace ns --group G --region cn-hangzhou   # v4 signing
-  mse-auth nacos sign naming --service svc --group DEFAULT_GROUP --timestamp 1700000000000")]
+  # v4 signing:
+  mse-auth nacos sign config --namespace ns --group G --region cn-hangzhou
+  mse-auth nacos sign naming --service svc --group DEFAULT_GROUP \\
+      --timestamp 1700000000000")]
 pub struct Args {
     #[command(subcommand)]
     request: Request,
