@@ -42,7 +42,7 @@ const ACCESS_TOKEN: &str = "accessToken";
 /// Shortest interval between two background loads asked for by `get_login_identity`.
 const KICK_INTERVAL: Duration = Duration::from_secs(5);
 
-/// nacos-sdk's `AuthPlugin` with a Nacos token and/or AccessKey signing; see the [module docs](self).
+/// nacos-sdk's `AuthPlugin` with a Nacos token and/or AccessKey signing; see the [module docs](crate::nacos_sdk).
 /// Cheap to clone: clones share the caches, so keep one to call [`relogin`](Self::relogin).
 #[derive(Clone)]
 pub struct MseAuthPlugin {

@@ -36,7 +36,7 @@ use std::sync::Arc;
 
 use super::NAME;
 
-/// nacos-sdk's `ConfigFilter` for encrypted configs; see the [module docs](self). Cheap to clone:
+/// nacos-sdk's `ConfigFilter` for encrypted configs; see the [module docs](crate::nacos_sdk). Cheap to clone:
 /// clones share the cipher and the failure count.
 #[derive(Clone)]
 pub struct MseConfigFilter {
