@@ -119,7 +119,7 @@ impl CliProfileProvider {
             })
     }
 
-    fn resolve(&self) -> Result<SharedCredentialsProvider> {
+    pub(crate) fn resolve(&self) -> Result<SharedCredentialsProvider> {
         let path = self.path()?;
         let shown = path.display().to_string();
         let text = match self.ctx.fs().read_to_string(&path) {
