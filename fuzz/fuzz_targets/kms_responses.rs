@@ -31,6 +31,10 @@ fuzz_target!(|data: &[u8]| {
     // A Plaintext that is not Base64, and one that is Base64 of a key of the wrong length.
     let encoded = base64::engine::general_purpose::STANDARD.encode(SENTINEL);
     for secret in [SENTINEL, encoded.as_str()] {
+        // Values the response itself carries (a RequestId, a KeyId) may be shown: plant only fresh ones.
+        if data.windows(secret.len()).any(|w| w == secret.as_bytes()) {
+            continue;
+        }
         if let Some(planted) = inject_json(data, &[&["Plaintext"]], secret) {
             for spec in [KeySpec::Aes128, KeySpec::Aes256] {
                 if let Err(e) = kms_generate_data_key(&planted, spec) {
