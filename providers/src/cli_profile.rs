@@ -132,7 +132,7 @@ impl CliProfileProvider {
             })
     }
 
-    fn resolve(&self) -> Result<SharedCredentialsProvider> {
+    pub(crate) fn resolve(&self) -> Result<SharedCredentialsProvider> {
         let (path, named_by) = self.path()?;
         let shown = path.display().to_string();
         let from = named_by.map_or_else(String::new, |by| format!(" (from {by})"));

@@ -533,7 +533,7 @@ impl fmt::Debug for SecretValue {
 }
 
 impl SecretValue {
-    fn parse(body: &[u8]) -> Result<Self> {
+    pub(crate) fn parse(body: &[u8]) -> Result<Self> {
         const ACTION: &str = "GetSecretValue";
         let wire: SecretValueWire = from_json(body, ACTION)?;
         let request_id = wire.request_id;
@@ -679,7 +679,7 @@ impl fmt::Debug for DataKey {
 }
 
 impl DataKey {
-    fn parse(body: &[u8], spec: KeySpec) -> Result<Self> {
+    pub(crate) fn parse(body: &[u8], spec: KeySpec) -> Result<Self> {
         const ACTION: &str = "GenerateDataKey";
         let wire: KeyWire = from_json(body, ACTION)?;
         let id = wire.request_id.as_deref();
@@ -753,7 +753,7 @@ pub struct Encrypted {
 }
 
 impl Encrypted {
-    fn parse(body: &[u8]) -> Result<Self> {
+    pub(crate) fn parse(body: &[u8]) -> Result<Self> {
         const ACTION: &str = "Encrypt";
         let wire: KeyWire = from_json(body, ACTION)?;
         let id = wire.request_id.as_deref();
@@ -804,7 +804,7 @@ impl fmt::Debug for Decrypted {
 }
 
 impl Decrypted {
-    fn parse(body: &[u8]) -> Result<Self> {
+    pub(crate) fn parse(body: &[u8]) -> Result<Self> {
         const ACTION: &str = "Decrypt";
         let wire: KeyWire = from_json(body, ACTION)?;
         let id = wire.request_id.as_deref();

@@ -19,6 +19,8 @@
 //! - `nacos-sdk` (off by default): the `nacos_sdk` module, adapters for the `nacos-sdk` crate 0.8.3 — an
 //!   `AuthPlugin` (login token and AccessKey signing) and a `ConfigFilter` (config encryption). It
 //!   needs rustc 1.88 or newer.
+//! - `fuzzing` (off by default): a hidden `fuzzing` module, entry points into internal parsers for the
+//!   fuzz targets in `fuzz/`. Unstable and for fuzzing only: never use it in an application.
 //!
 //! The local cloud that the tests run against is the `mse-auth-emulator` crate; the `mse-auth` command
 //! line is `mse-auth-cli`.
@@ -43,6 +45,9 @@ pub mod credentials_uri;
 pub mod default_chain;
 pub mod ecs_ram_role;
 pub mod endpoint;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 mod json_credentials;
 pub mod kms;

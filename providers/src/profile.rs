@@ -78,7 +78,7 @@ impl ProfileProvider {
         crate::profile_mode::serve(&self.inner, NAME, || self.resolve()).await
     }
 
-    fn resolve(&self) -> Result<SharedCredentialsProvider> {
+    pub(crate) fn resolve(&self) -> Result<SharedCredentialsProvider> {
         let env = self.ctx.env();
         let (path, text) = self.read_file()?;
         let text = Zeroizing::new(text);

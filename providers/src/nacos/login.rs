@@ -486,7 +486,11 @@ fn all_failed(mut failures: Vec<Failure>) -> CredentialsError {
 }
 
 /// Reads `accessToken` and `tokenTtl` (spec §A.3).
-fn parse_login(response: &HttpResponse, origin: &str, now: SystemTime) -> Result<NacosToken> {
+pub(crate) fn parse_login(
+    response: &HttpResponse,
+    origin: &str,
+    now: SystemTime,
+) -> Result<NacosToken> {
     let parsed: LoginResponse = serde_json::from_slice(&response.body).map_err(|e| {
         CredentialsError::provider(
             NAME,
