@@ -15,25 +15,8 @@ use std::time::{Duration, Instant};
 const KEY: &str = "alias/cli-config-test";
 const PLAIN: &str = "password: sentinel-config-plaintext-0042\nurl: jdbc:mysql://db/app\n";
 
-/// The emulator with the test's KMS master key.
 fn kms_cloud() -> Cloud {
-    let cloud = Cloud::start();
-    cloud.emulator.kms_create_key(KEY);
-    cloud
-}
-
-/// The environment of a KMS user: the AccessKey the emulator accepts, its KMS endpoint.
-fn kms_env(cloud: &Cloud) -> Vec<(&'static str, String)> {
-    vec![
-        (vars::ACCESS_KEY_ID, AK_ID.to_string()),
-        (vars::ACCESS_KEY_SECRET, AK_SECRET.to_string()),
-        (vars::KMS_ENDPOINT, cloud.emulator.kms_endpoint()),
-    ]
-}
-
-fn cmd(home: &Home, env: &[(&'static str, String)]) -> std::process::Command {
-    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    mse_auth(home, &pairs)
+    kms_cloud_with(KEY)
 }
 
 fn json(out: &Output) -> Value {

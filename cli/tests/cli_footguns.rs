@@ -9,7 +9,6 @@ mod cli_support;
 use cli_support::*;
 use mse_auth_emulator::loopback::closed_port;
 use mse_auth_emulator::{Endpoint, Fault};
-use mse_auth_providers::vars;
 use serde_json::Value;
 use std::process::Stdio;
 
@@ -18,22 +17,7 @@ const PLAIN: &str = "password: sentinel-footgun-plaintext-0042\n";
 const NACOS_PASSWORD: &str = "sentinel-footgun-nacos-password";
 
 fn kms_cloud() -> Cloud {
-    let cloud = Cloud::start();
-    cloud.emulator.kms_create_key(KEY);
-    cloud
-}
-
-fn kms_env(cloud: &Cloud) -> Vec<(&'static str, String)> {
-    vec![
-        (vars::ACCESS_KEY_ID, AK_ID.to_string()),
-        (vars::ACCESS_KEY_SECRET, AK_SECRET.to_string()),
-        (vars::KMS_ENDPOINT, cloud.emulator.kms_endpoint()),
-    ]
-}
-
-fn cmd(home: &Home, env: &[(&'static str, String)]) -> std::process::Command {
-    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    mse_auth(home, &pairs)
+    kms_cloud_with(KEY)
 }
 
 /// Exit 1, one line, nothing on stdout, no plaintext anywhere; returns the line.

@@ -288,3 +288,25 @@ impl Running {
         (code, self.stderr.join().unwrap())
     }
 }
+
+/// The emulator with the KMS master key `key`.
+pub fn kms_cloud_with(key: &str) -> Cloud {
+    let cloud = Cloud::start();
+    cloud.emulator.kms_create_key(key);
+    cloud
+}
+
+/// The environment of a KMS user: the AccessKey the emulator accepts, its KMS endpoint.
+pub fn kms_env(cloud: &Cloud) -> Vec<(&'static str, String)> {
+    vec![
+        (vars::ACCESS_KEY_ID, AK_ID.to_string()),
+        (vars::ACCESS_KEY_SECRET, AK_SECRET.to_string()),
+        (vars::KMS_ENDPOINT, cloud.emulator.kms_endpoint()),
+    ]
+}
+
+/// `mse-auth` in `home` with the owned environment `env`.
+pub fn cmd(home: &Home, env: &[(&'static str, String)]) -> Command {
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    mse_auth(home, &pairs)
+}
