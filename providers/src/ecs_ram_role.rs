@@ -9,8 +9,9 @@
 //! - [`vars::IMDSV1_DISABLED`] (`ALIBABA_CLOUD_IMDSV1_DISABLED=true`): no fallback to token-less
 //!   requests.
 //! - [`vars::ECS_METADATA_ENDPOINT`] (`ALIBABA_CLOUD_ECS_METADATA_ENDPOINT`, ours): another metadata
-//!   address, a host or `scheme://host[:port]` (default `http://100.100.100.200`); plain `http` to
-//!   another host needs [`vars::INSECURE_ALLOW_HTTP`] (`MSE_AUTH_INSECURE_ALLOW_HTTP=true`).
+//!   address, a host (meaning `http://host`: the service speaks plain HTTP only) or
+//!   `scheme://host[:port]` (default `http://100.100.100.200`); plain `http` to another host than a
+//!   loopback address or `100.100.100.200` needs [`vars::INSECURE_ALLOW_HTTP`] (`MSE_AUTH_INSECURE_ALLOW_HTTP=true`).
 //!
 //! The two switches are booleans (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, any case); any
 //! other value, or a variable that is not UTF-8, fails the build with
@@ -358,9 +359,9 @@ impl Builder {
         self
     }
 
-    /// The metadata service, a host or `scheme://host[:port]` (default:
+    /// The metadata service, a host (meaning `http://host`) or `scheme://host[:port]` (default:
     /// `ALIBABA_CLOUD_ECS_METADATA_ENDPOINT`, else `http://100.100.100.200`). Plain `http` is accepted
-    /// for loopback addresses and `100.100.100.200` only.
+    /// for loopback addresses and `100.100.100.200` only, unless opted in.
     pub fn metadata_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.metadata_endpoint = Some(endpoint.into());
         self
@@ -430,9 +431,11 @@ impl Builder {
             },
         };
         let allow_http = insecure_allow_http(env, NAME)?;
-        let endpoint = Endpoint::parse(&endpoint, allow_http).map_err(|e| {
-            CredentialsError::invalid_configuration(NAME, format!("{endpoint_source}: {e}"))
-        })?;
+        // The metadata service speaks plain HTTP only: a bare host means `http://`.
+        let endpoint =
+            Endpoint::parse_with_default_scheme(&endpoint, "http", allow_http).map_err(|e| {
+                CredentialsError::invalid_configuration(NAME, format!("{endpoint_source}: {e}"))
+            })?;
         let disable_imdsv1 = match self.disable_imdsv1 {
             Some(disable) => disable,
             None => env

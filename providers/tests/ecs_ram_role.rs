@@ -361,3 +361,43 @@ async fn code_other_than_success_is_a_provider_error() {
         "ecs_ram_role: Failed: the credentials response has Code `Failed`, not `Success`"
     );
 }
+
+#[tokio::test]
+async fn a_bare_host_in_the_endpoint_variable_means_plain_http() {
+    let cloud = cloud().await;
+    let emulator = &cloud.emulator;
+    let bare = emulator.local_addr().to_string(); // `127.0.0.1:<port>`, no scheme
+    let provider = EcsRamRoleProvider::builder()
+        .context(cloud.context().with_env(Env::from_pairs([
+            (vars::ECS_METADATA, ROLE),
+            (vars::ECS_METADATA_ENDPOINT, bare.as_str()),
+        ])))
+        .build_uncached()
+        .expect("a bare loopback host is a valid metadata endpoint");
+    support::load_issued(&provider, emulator, 0).await;
+    assert_eq!(
+        trace(emulator),
+        [
+            step("PUT", "/latest/api/token", false),
+            step("GET", &credentials_path(), true),
+        ]
+    );
+}
+
+#[test]
+fn a_bare_host_off_loopback_is_refused_as_plain_http_without_the_opt_in() {
+    let err = EcsRamRoleProvider::builder()
+        .context(support::context().with_env(Env::from_pairs([(
+            vars::ECS_METADATA_ENDPOINT,
+            "10.0.0.8:8080",
+        )])))
+        .build_uncached()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfiguration);
+    assert_eq!(
+        err.to_string(),
+        "ecs_ram_role: invalid configuration: ALIBABA_CLOUD_ECS_METADATA_ENDPOINT: refusing plain http \
+         to http://10.0.0.8:8080: credentials would cross the network unencrypted; use https, or opt in \
+         with MSE_AUTH_INSECURE_ALLOW_HTTP=true (CLI: --insecure-allow-http)"
+    );
+}

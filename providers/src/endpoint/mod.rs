@@ -56,11 +56,30 @@ impl Endpoint {
     /// Parses a host or a `scheme://host[:port]` URL (a path other than `/`, a query or user info are
     /// refused). `allow_http` permits plain `http` to any host.
     pub fn parse(value: &str, allow_http: bool) -> std::result::Result<Self, EndpointError> {
+        Self::parse_with_default_scheme(value, "https", allow_http)
+    }
+
+    /// As [`parse`](Self::parse), but a bare host means `default_scheme://host`: `http` for a service
+    /// that speaks plain HTTP only, such as the ECS instance metadata service. The http rule still
+    /// applies: plain `http` to a host that is not loopback or `100.100.100.200` needs `allow_http`.
+    ///
+    /// ```
+    /// use mse_auth_providers::endpoint::Endpoint;
+    ///
+    /// let imds = Endpoint::parse_with_default_scheme("127.0.0.1:8080", "http", false).unwrap();
+    /// assert_eq!(imds.origin(), "http://127.0.0.1:8080");
+    /// assert!(Endpoint::parse_with_default_scheme("10.0.0.8", "http", false).is_err());
+    /// ```
+    pub fn parse_with_default_scheme(
+        value: &str,
+        default_scheme: &str,
+        allow_http: bool,
+    ) -> std::result::Result<Self, EndpointError> {
         let value = value.trim();
         let url = if value.contains("://") {
             parse_url(value)?
         } else {
-            parse_url(&format!("https://{value}"))?
+            parse_url(&format!("{default_scheme}://{value}"))?
         };
         if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
             return Err(EndpointError(format!(
@@ -244,6 +263,25 @@ mod tests {
         let err = parse_full_url("https://user:sentinel@/x", false).unwrap_err();
         assert!(!err.to_string().contains("sentinel"), "{err}");
         assert!(Endpoint::parse("http://", false).is_err());
+    }
+
+    #[test]
+    fn a_bare_host_takes_the_default_scheme_given_and_still_follows_the_http_rule() {
+        let e = Endpoint::parse_with_default_scheme("127.0.0.1:8080", "http", false).unwrap();
+        assert_eq!(e.origin(), "http://127.0.0.1:8080");
+        assert!(e.is_http());
+        let e = Endpoint::parse_with_default_scheme("100.100.100.200", "http", false).unwrap();
+        assert_eq!(e.url("/latest").as_str(), "http://100.100.100.200/latest");
+        let e =
+            Endpoint::parse_with_default_scheme("https://md.example.com", "http", false).unwrap();
+        assert!(!e.is_http(), "an explicit scheme wins");
+        let err = Endpoint::parse_with_default_scheme("10.0.0.8", "http", false).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("refusing plain http to http://10.0.0.8:"),
+            "{err}"
+        );
+        assert!(Endpoint::parse_with_default_scheme("10.0.0.8", "http", true).is_ok());
     }
 
     #[test]
