@@ -30,6 +30,7 @@ use std::fmt::Write;
 pub struct ProviderChain {
     name: Cow<'static, str>,
     providers: Vec<SharedCredentialsProvider>,
+    transparent: bool,
 }
 
 impl ProviderChain {
@@ -38,6 +39,7 @@ impl ProviderChain {
         Self {
             name: Cow::Borrowed("chain"),
             providers: vec![SharedCredentialsProvider::new(provider)],
+            transparent: false,
         }
     }
 
@@ -54,6 +56,24 @@ impl ProviderChain {
         self
     }
 
+    /// Reports the answering provider's path, and a configured provider's error, as they are, without
+    /// the chain's name in front: for a chain that stands for "the other providers" inside a provider
+    /// that names itself (the default chain's KMS-rotated AccessKey reports `kms_rotating/env`, not
+    /// `kms_rotating/chain/env`). When nothing loads, the error still carries the chain's name.
+    ///
+    /// ```
+    /// use mse_auth::{CredentialsProvider, ProviderChain, StaticAccessKeyProvider};
+    /// # async fn demo() -> Result<(), mse_auth::CredentialsError> {
+    /// let key = StaticAccessKeyProvider::new("LTAI5tExampleId", "example-secret")?;
+    /// let chain = ProviderChain::first_try(key).transparent();
+    /// assert_eq!(chain.provide_credentials().await?.provider_path(), "static_ak");
+    /// # Ok(()) }
+    /// ```
+    pub fn transparent(mut self) -> Self {
+        self.transparent = true;
+        self
+    }
+
     /// The chain's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -65,12 +85,16 @@ impl ProviderChain {
             match provider.provide_credentials().await {
                 Ok(credentials) => {
                     tracing::debug!(chain = %self.name, provider = credentials.provider_path(), "loaded");
+                    if self.transparent {
+                        return Ok(credentials);
+                    }
                     return Ok(credentials.with_provider_prefix(&self.name));
                 }
                 Err(err) if err.is_not_loaded() => {
                     let sep = if reasons.is_empty() { "" } else { "; " };
                     let _ = write!(reasons, "{sep}{}: {}", err.provider_path(), err.message());
                 }
+                Err(other) if self.transparent => return Err(other),
                 Err(other) => return Err(other.in_provider(&self.name)),
             }
         }
@@ -128,6 +152,29 @@ mod tests {
         assert_eq!(err.kind(), crate::ErrorKind::Provider);
         assert_eq!(err.to_string(), "default/second: NoPermission: denied");
         assert_eq!(third.calls(), 0, "a broken provider must not be skipped");
+    }
+
+    #[tokio::test]
+    async fn a_transparent_chain_reports_paths_and_errors_as_they_are() {
+        let second =
+            ScriptedProvider::new("second").then_ok(Credentials::new("id", "s", "second").unwrap());
+        let chain = ProviderChain::first_try(not_loaded("first", "absent"))
+            .or_else(second)
+            .transparent();
+        let c = chain.provide_credentials().await.unwrap();
+        assert_eq!(c.provider_path(), "second");
+        let chain = ProviderChain::first_try(
+            ScriptedProvider::new("p").then_err(CredentialsError::provider("p", "denied")),
+        )
+        .transparent();
+        let err = chain.provide_credentials().await.unwrap_err();
+        assert_eq!(err.to_string(), "p: denied");
+        let chain = ProviderChain::first_try(not_loaded("first", "absent")).transparent();
+        let err = chain.provide_credentials().await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "chain: not loaded: none of the 1 providers in the chain loaded credentials (first: absent)"
+        );
     }
 
     #[tokio::test]

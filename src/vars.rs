@@ -34,7 +34,7 @@ pub const STS_ENDPOINT: &str = "ALIBABA_CLOUD_STS_ENDPOINT";
 pub const ECS_METADATA: &str = "ALIBABA_CLOUD_ECS_METADATA";
 /// `true` disables the ECS RAM role provider. Boolean.
 pub const ECS_METADATA_DISABLED: &str = "ALIBABA_CLOUD_ECS_METADATA_DISABLED";
-/// Instance metadata endpoint, default `http://100.100.100.200` (ours).
+/// Instance metadata endpoint, default `http://100.100.100.200` (ours); a bare host means `http://host`.
 pub const ECS_METADATA_ENDPOINT: &str = "ALIBABA_CLOUD_ECS_METADATA_ENDPOINT";
 /// `true` forbids the IMDSv1 fallback. Boolean.
 pub const IMDSV1_DISABLED: &str = "ALIBABA_CLOUD_IMDSV1_DISABLED";
@@ -50,6 +50,9 @@ pub const CONFIG_FILE: &str = "ALIBABA_CLOUD_CONFIG_FILE";
 pub const CLI_PROFILE_DISABLED: &str = "ALIBABA_CLOUD_CLI_PROFILE_DISABLED";
 /// KMS endpoint override (ours).
 pub const KMS_ENDPOINT: &str = "ALIBABA_CLOUD_KMS_ENDPOINT";
+/// KMS region, e.g. `cn-hangzhou`: the endpoint `kms.<region>.aliyuncs.com` when no endpoint is set
+/// (ours).
+pub const KMS_REGION: &str = "ALIBABA_CLOUD_KMS_REGION";
 /// KMS secret name of the rotating AccessKey provider.
 pub const SECRET_NAME: &str = "ALIBABA_CLOUD_SECRET_NAME";
 /// `true` permits plain `http` to any host for every endpoint (STS, KMS, ECS metadata, credentials

@@ -1,6 +1,13 @@
 //! The default credentials chain, in the official SDKs' order (spec §11.1). Provider name `default`;
 //! credentials report the winner's path, e.g. `default/env` or `default/cli_profile/ram_role_arn/static_ak`.
 //!
+//! 0. the KMS-rotated AccessKey, when `ALIBABA_CLOUD_SECRET_NAME` is set
+//!    ([`KmsRotatingProvider`](crate::kms_rotating::KmsRotatingProvider)): the answer is the AccessKey
+//!    kept in that RAMCredentials secret, read from KMS (`ALIBABA_CLOUD_KMS_ENDPOINT`, or
+//!    `ALIBABA_CLOUD_KMS_REGION`) with the credentials of the rest of the chain (1–6), and the path
+//!    names both: `default/kms_rotating/env`. The chain then answers only from the secret: an
+//!    unreadable one (a KMS error, another secret type, missing fields, no credentials to call KMS
+//!    with) stops it with that error, and the secret is read again on its rotation schedule;
 //! 1. environment variables ([`EnvironmentProvider`]);
 //! 2. OIDC role ARN, when `ALIBABA_CLOUD_ROLE_ARN`, `ALIBABA_CLOUD_OIDC_PROVIDER_ARN` and
 //!    `ALIBABA_CLOUD_OIDC_TOKEN_FILE` are set;
@@ -29,6 +36,8 @@
 //! ```
 
 use crate::context::Context;
+use crate::kms::KmsClient;
+use crate::kms_rotating::{self, KmsRotatingProvider};
 use crate::{
     CliProfileProvider, CredentialsUriProvider, EcsRamRoleProvider, OidcRoleArnProvider,
     ProfileProvider,
@@ -82,35 +91,66 @@ impl Builder {
         self
     }
 
-    /// The chain wrapped in a refresh cache: what applications use.
+    /// The chain wrapped in a refresh cache: what applications use. With `ALIBABA_CLOUD_SECRET_NAME`
+    /// set, the cache follows the secret's rotation schedule (see
+    /// [`kms_rotating`](crate::kms_rotating)).
     pub fn build(self) -> RefreshCache<Credentials> {
         let ctx = self.ctx.clone().unwrap_or_default();
-        ctx.cache_builder(NAME).build_for(self.build_chain())
+        let assembled = self.assemble();
+        let cache = ctx.cache_builder(NAME);
+        match assembled.kms {
+            Some(_) => kms_rotating::schedule(cache).build_for(assembled.into_chain()),
+            None => cache.build_for(assembled.into_chain()),
+        }
     }
 
     /// The chain without a cache (for diagnosis: every call walks it).
     pub fn build_chain(self) -> ProviderChain {
-        let mut providers = self.build_providers().into_iter().map(|(_, p)| p);
-        let first = providers
-            .next()
-            .expect("the default chain has six providers");
-        providers
-            .fold(ProviderChain::first_try(first), |chain, p| chain.or_else(p))
-            .named(NAME)
+        self.assemble().into_chain()
     }
 
     /// The chain's providers, uncached, in the order the chain tries them, each with the name it
-    /// reports (`env`, `oidc_role_arn`, `cli_profile`, `profile`, `ecs_ram_role`, `credentials_uri`).
-    /// A provider that cannot be built here (unset variables, disabled, misconfigured) answers every
-    /// call with the error that says why. For tools that report on each provider (`mse-auth explain`).
+    /// reports (`kms_rotating`, `env`, `oidc_role_arn`, `cli_profile`, `profile`, `ecs_ram_role`,
+    /// `credentials_uri`). A provider that cannot be built here (unset variables, disabled,
+    /// misconfigured) answers every call with the error that says why. For tools that report on each
+    /// provider (`mse-auth explain`). `kms_rotating` reads the secret with the credentials of the
+    /// others; when it is configured, the chain asks it alone.
     pub fn build_providers(self) -> Vec<(&'static str, SharedCredentialsProvider)> {
-        let ctx = self.ctx.unwrap_or_default();
+        let assembled = self.assemble();
+        let kms = assembled.kms.unwrap_or_else(|| {
+            SharedCredentialsProvider::new(Unavailable(CredentialsError::not_loaded(
+                kms_rotating::NAME,
+                format!("{} is not set", vars::SECRET_NAME),
+            )))
+        });
+        std::iter::once((kms_rotating::NAME, kms))
+            .chain(assembled.rest)
+            .collect()
+    }
+
+    fn assemble(self) -> Assembled {
+        let ctx = self.ctx.clone().unwrap_or_default();
+        let rest = self.providers_but_kms(&ctx);
+        let secret_name = ctx.env().get_checked(vars::SECRET_NAME);
+        let kms = match secret_name {
+            Ok(None) => None,
+            Ok(Some(name)) if name.trim().is_empty() => None,
+            Ok(Some(name)) => Some(kms_rotating_over(&ctx, name, &rest)),
+            Err(e) => Some(SharedCredentialsProvider::new(Unavailable(
+                e.invalid_configuration(kms_rotating::NAME),
+            ))),
+        };
+        Assembled { kms, rest }
+    }
+
+    /// Providers 1–6.
+    fn providers_but_kms(&self, ctx: &Context) -> Vec<(&'static str, SharedCredentialsProvider)> {
         let env = ctx.env();
         let built = |result: Result<RefreshCache<Credentials>>| match result {
             Ok(p) => SharedCredentialsProvider::new(p),
             Err(e) => SharedCredentialsProvider::new(Unavailable(e)),
         };
-        let oidc = built(OidcRoleArnProvider::from_env(&ctx).and_then(|b| b.build()));
+        let oidc = built(OidcRoleArnProvider::from_env(ctx).and_then(|b| b.build()));
         let cli_disabled = env.get_bool(vars::CLI_PROFILE_DISABLED);
         let cli = if let Err(e) = cli_disabled {
             // A switch that says neither yes nor no is a misconfiguration: it stops the chain.
@@ -134,7 +174,7 @@ impl Builder {
             ini = ini.profile(p.clone());
         }
         let ecs = built(EcsRamRoleProvider::builder().context(ctx.clone()).build());
-        let uri = built(CredentialsUriProvider::from_env(&ctx).and_then(|b| b.build()));
+        let uri = built(CredentialsUriProvider::from_env(ctx).and_then(|b| b.build()));
         vec![
             (
                 mse_auth::env::NAME,
@@ -149,6 +189,59 @@ impl Builder {
             (crate::ecs_ram_role::NAME, ecs),
             (crate::credentials_uri::NAME, uri),
         ]
+    }
+}
+
+/// The chain's providers: the KMS-rotated AccessKey when configured, and the others.
+struct Assembled {
+    kms: Option<SharedCredentialsProvider>,
+    rest: Vec<(&'static str, SharedCredentialsProvider)>,
+}
+
+impl Assembled {
+    /// The KMS-rotated AccessKey alone when it is configured (it signs with the others), else the
+    /// others in order.
+    fn into_chain(self) -> ProviderChain {
+        match self.kms {
+            Some(kms) => ProviderChain::first_try(kms),
+            None => in_order(self.rest.into_iter().map(|(_, p)| p)),
+        }
+        .named(NAME)
+    }
+}
+
+/// `providers` tried in order: the first that is configured answers.
+fn in_order(providers: impl IntoIterator<Item = SharedCredentialsProvider>) -> ProviderChain {
+    let mut providers = providers.into_iter();
+    let first = providers
+        .next()
+        .expect("the default chain has six providers");
+    providers.fold(ProviderChain::first_try(first), |chain, p| chain.or_else(p))
+}
+
+/// The KMS-rotated AccessKey of `secret_name`, read with the credentials of `rest` (chained in
+/// order and cached, so KMS calls are signed as the chain without this provider would answer).
+fn kms_rotating_over(
+    ctx: &Context,
+    secret_name: String,
+    rest: &[(&'static str, SharedCredentialsProvider)],
+) -> SharedCredentialsProvider {
+    let source = in_order(rest.iter().map(|(_, p)| p.clone())).transparent();
+    let source = ctx.cache_builder("kms_rotating source").build_for(source);
+    let provider = KmsClient::builder()
+        .credentials(source)
+        .context(ctx.clone())
+        .build()
+        .and_then(|kms| {
+            KmsRotatingProvider::builder(secret_name)
+                .kms(kms)
+                .context(ctx.clone())
+                .build_uncached()
+        })
+        .map_err(|e| e.in_provider(kms_rotating::NAME));
+    match provider {
+        Ok(p) => SharedCredentialsProvider::new(p),
+        Err(e) => SharedCredentialsProvider::new(Unavailable(e)),
     }
 }
 

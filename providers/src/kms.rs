@@ -154,7 +154,8 @@ impl Drop for Params {
 
 /// What one attempt came to.
 enum Attempt {
-    Done(Zeroizing<Vec<u8>>),
+    /// The 2xx body, and the provider path of the credentials that signed the call.
+    Done(Zeroizing<Vec<u8>>, String),
     Failed {
         error: CredentialsError,
         recoverable: bool,
@@ -181,8 +182,10 @@ impl KmsClient {
             ("VersionStage", "ACSCurrent".to_owned()),
             ("FetchExtendedConfig", "true".to_owned()),
         ];
-        let body = self.call(ACTION, params).await?;
-        SecretValue::parse(&body)
+        let (body, signed_by) = self.call(ACTION, params).await?;
+        let mut value = SecretValue::parse(&body)?;
+        value.signed_by = signed_by;
+        Ok(value)
     }
 
     /// `GenerateDataKey(KeyId, KeySpec)`: a fresh data key, in clear and wrapped by the master key
@@ -193,7 +196,7 @@ impl KmsClient {
             ("KeyId", key_id.to_owned()),
             ("KeySpec", spec.as_str().to_owned()),
         ];
-        let body = self.call(ACTION, params).await?;
+        let (body, _) = self.call(ACTION, params).await?;
         DataKey::parse(&body, spec)
     }
 
@@ -205,7 +208,7 @@ impl KmsClient {
             ("KeyId", key_id.to_owned()),
             ("Plaintext", plaintext.to_owned()),
         ];
-        let body = self.call(ACTION, params).await?;
+        let (body, _) = self.call(ACTION, params).await?;
         Encrypted::parse(&body)
     }
 
@@ -214,23 +217,25 @@ impl KmsClient {
     pub async fn decrypt(&self, ciphertext_blob: &str) -> Result<Decrypted> {
         const ACTION: &str = "Decrypt";
         let params = vec![("CiphertextBlob", ciphertext_blob.to_owned())];
-        let body = self.call(ACTION, params).await?;
+        let (body, _) = self.call(ACTION, params).await?;
         Decrypted::parse(&body)
     }
 
     /// Sends `action` with `params` in the body, retrying recoverable failures; returns the 2xx body.
+    /// Sends `action`, retrying recoverable failures; the 2xx body and the provider path of the
+    /// credentials that signed the successful attempt.
     async fn call(
         &self,
         action: &'static str,
         params: Vec<(&'static str, String)>,
-    ) -> Result<Zeroizing<Vec<u8>>> {
+    ) -> Result<(Zeroizing<Vec<u8>>, String)> {
         let params = Params(params);
         let retry = self.inner.retry;
         let started = self.inner.ctx.time().now();
         let mut attempt = 1;
         loop {
             let (error, recoverable) = match self.attempt(action, &params.0).await {
-                Attempt::Done(body) => return Ok(body),
+                Attempt::Done(body, signed_by) => return Ok((body, signed_by)),
                 Attempt::Failed { error, recoverable } => (error, recoverable),
             };
             if !recoverable || attempt >= retry.max_attempts {
@@ -289,7 +294,7 @@ impl KmsClient {
             timeouts: inner.timeouts,
         };
         match rpc::send(&inner.ctx, target, call, Some(&source)).await {
-            Ok(body) => Attempt::Done(body),
+            Ok(body) => Attempt::Done(body, source.provider_path().to_owned()),
             Err(Failure { error, transient }) => Attempt::Failed {
                 recoverable: transient
                     || error.code().is_some_and(|c| RECOVERABLE_CODES.contains(&c)),
@@ -512,6 +517,7 @@ pub struct SecretValue {
     next_rotation_date: Option<SystemTime>,
     last_rotation_date: Option<SystemTime>,
     extended_config: Option<String>,
+    signed_by: String,
 }
 
 impl fmt::Debug for SecretValue {
@@ -528,6 +534,7 @@ impl fmt::Debug for SecretValue {
                 &self.next_rotation_date.map(mse_auth::timestamp::format_utc),
             )
             .field("request_id", &self.request_id)
+            .field("signed_by", &self.signed_by)
             .finish_non_exhaustive()
     }
 }
@@ -586,7 +593,14 @@ impl SecretValue {
             automatic_rotation: wire.automatic_rotation,
             rotation_interval,
             extended_config: wire.extended_config,
+            signed_by: String::new(),
         })
+    }
+
+    /// The provider path of the credentials that signed the `GetSecretValue` call, e.g.
+    /// `ecs_ram_role` (empty for a value not read through a [`KmsClient`]).
+    pub fn signed_by(&self) -> &str {
+        &self.signed_by
     }
 
     /// The KMS request id.
@@ -895,6 +909,15 @@ mod tests {
             .unwrap(),
             "http://127.0.0.1:9"
         );
+        assert_eq!(
+            origin(builder(&[(vars::KMS_REGION, "cn-beijing")])).unwrap(),
+            "https://kms.cn-beijing.aliyuncs.com"
+        );
+        assert_eq!(
+            origin(builder(&[(vars::KMS_REGION, "cn-beijing")]).region("cn-hangzhou")).unwrap(),
+            "https://kms.cn-hangzhou.aliyuncs.com",
+            "a region set in code wins"
+        );
     }
 
     #[test]
@@ -904,7 +927,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "kms: invalid configuration: no KMS endpoint: set a region (.region(\"cn-hangzhou\")), an \
-             endpoint, or ALIBABA_CLOUD_KMS_ENDPOINT"
+             endpoint, or ALIBABA_CLOUD_KMS_ENDPOINT or ALIBABA_CLOUD_KMS_REGION"
         );
         let err = KmsClient::builder()
             .region("cn-hangzhou")

@@ -1,6 +1,7 @@
 //! KMS-rotated AccessKey (the seventh mode, spec §9): a RAM user's AccessKey kept in a KMS secret of
 //! type `RAMCredentials` that KMS rotates on a schedule. Provider name `kms_rotating`; credentials are
-//! reported as `kms_rotating`.
+//! reported as `kms_rotating/<the path of the credentials that signed the KMS call>`, e.g.
+//! `kms_rotating/ecs_ram_role`.
 //!
 //! Each load is one `GetSecretValue` (through a [`KmsClient`], which signs with its own credentials,
 //! e.g. an ECS RAM role). The secret must have `SecretType` `RAMCredentials` (any case), and its
@@ -52,7 +53,7 @@
 //!     .build()?;
 //! let provider = KmsRotatingProvider::builder("my-ram-user-ak").kms(kms).build()?;
 //! let creds = provider.provide_credentials().await?;
-//! assert_eq!(creds.provider_path(), "kms_rotating");
+//! assert_eq!(creds.provider_path(), "kms_rotating/ecs_ram_role");
 //! // After an upstream `InvalidAccessKeyId`:
 //! let fresh = provider.force_refresh().await?;
 //! # let _ = fresh; Ok(()) }
@@ -319,11 +320,15 @@ impl KmsRotatingProvider {
             _ => self.refresh_interval,
         };
         let refresh_at = next_refresh(now, interval, value.next_rotation_date(), self.jitter);
+        let path = match value.signed_by() {
+            "" => NAME.to_owned(),
+            signer => format!("{NAME}/{signer}"),
+        };
         Credentials::builder()
             .access_key_id(id.trim())
             .access_key_secret(secret.trim())
             .expiration(encoded_expiration(now, refresh_at))
-            .provider_path(NAME)
+            .provider_path(path)
             .build()
             .map_err(|e| e.in_provider(NAME))
     }
@@ -341,6 +346,20 @@ impl CredentialsProvider for KmsRotatingProvider {
     fn provide_credentials(&self) -> ProvideCredentials<'_> {
         ProvideCredentials::boxed(self.load())
     }
+}
+
+/// The cache settings that turn this provider's expirations into its schedule (see the module docs):
+/// reload at exactly 1 % of the lifetime, no expiry margin, retries from 2 s to 2 min, 60 s per load.
+/// Any cache that serves these credentials directly (the default chain's, for one) needs them.
+pub(crate) fn schedule(cache: mse_auth::cache::Builder) -> mse_auth::cache::Builder {
+    cache
+        .refresh_window(REFRESH_FRACTION, REFRESH_FRACTION)
+        .expiry_margin(Duration::ZERO, 0.0)
+        .backoff(Backoff::new(
+            Duration::from_secs(2),
+            Duration::from_secs(120),
+        ))
+        .load_timeout(Duration::from_secs(60))
 }
 
 /// Settings of a [`KmsRotatingProvider`]; from [`KmsRotatingProvider::builder`].
@@ -397,19 +416,10 @@ impl Builder {
     pub fn build(self) -> Result<CachedKmsRotatingProvider> {
         let provider = Arc::new(self.build_uncached()?);
         let ctx = provider.ctx.clone();
-        let cache = ctx
-            .cache_builder(NAME)
-            .refresh_window(REFRESH_FRACTION, REFRESH_FRACTION)
-            .expiry_margin(Duration::ZERO, 0.0)
-            .backoff(Backoff::new(
-                Duration::from_secs(2),
-                Duration::from_secs(120),
-            ))
-            .load_timeout(Duration::from_secs(60))
-            .build_with(move || {
-                let provider = provider.clone();
-                async move { provider.load().await }
-            });
+        let cache = schedule(ctx.cache_builder(NAME)).build_with(move || {
+            let provider = provider.clone();
+            async move { provider.load().await }
+        });
         Ok(CachedKmsRotatingProvider {
             cache,
             bucket: Mutex::new(TokenBucket::new(

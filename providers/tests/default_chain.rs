@@ -210,3 +210,170 @@ async fn a_configured_but_broken_provider_stops_the_chain() {
         "{err}"
     );
 }
+
+// ---- the KMS-rotated AccessKey (ALIBABA_CLOUD_SECRET_NAME) ---------------------------------------
+
+const SECRET_NAME: &str = "chain-ram-user-ak";
+const KEPT_ID: &str = "LTAI5tKeptInTheSecret";
+const KEPT_SECRET: &str = "kept-secret-sentinel";
+const MIN: Duration = Duration::from_secs(60);
+
+/// A cloud whose KMS keeps a RAMCredentials secret (rotating hourly, next in 2 minutes), and an
+/// environment with the chain's source AccessKey, the secret name and the emulator's KMS.
+async fn kms_cloud() -> (support::Cloud, Vec<(&'static str, String)>) {
+    let cloud = support::cloud().await;
+    cloud.emulator.add_access_key(AK_ID, AK_SECRET);
+    let next = cloud.now() + 2 * MIN;
+    cloud
+        .emulator
+        .kms_put_ram_secret(SECRET_NAME, KEPT_ID, KEPT_SECRET, 60 * MIN, next);
+    let env = vec![
+        (vars::ACCESS_KEY_ID, AK_ID.to_owned()),
+        (vars::ACCESS_KEY_SECRET, AK_SECRET.to_owned()),
+        (vars::SECRET_NAME, SECRET_NAME.to_owned()),
+        (vars::KMS_ENDPOINT, cloud.emulator.kms_endpoint()),
+    ];
+    (cloud, env)
+}
+
+/// `context` on the cloud's manual clock.
+fn on_clock(cloud: &support::Cloud, env: Vec<(&str, String)>) -> Context {
+    context(env, vec![])
+        .with_time_source(cloud.context().time().clone())
+        .with_sleep(cloud.context().sleep().clone())
+}
+
+#[tokio::test]
+async fn a_secret_name_makes_the_chain_answer_with_the_kept_key_signed_by_the_rest_of_the_chain() {
+    let (cloud, env) = kms_cloud().await;
+    let emulator = &cloud.emulator;
+    let provider = DefaultChain::builder()
+        .context(on_clock(&cloud, env))
+        .build();
+    let creds = provider.provide_credentials().await.expect("credentials");
+    assert_eq!(creds.provider_path(), "default/kms_rotating/env");
+    assert_eq!(creds.access_key_id(), KEPT_ID);
+    assert_eq!(creds.access_key_secret(), KEPT_SECRET);
+    assert_eq!(creds.security_token(), None);
+    assert_eq!(emulator.calls(Endpoint::KmsGetSecretValue), 1);
+    let call = emulator.requests().pop().expect("the KMS call");
+    assert_eq!(call.query_param("AccessKeyId").as_deref(), Some(AK_ID));
+    assert_eq!(call.body_param("SecretName").as_deref(), Some(SECRET_NAME));
+
+    // KMS rotates at NextRotationDate; the chain reads the secret 5 min (+ up to 5 min of jitter) later.
+    let (rotated, _) = emulator.kms_rotate_secret(SECRET_NAME).expect("rotate");
+    cloud.advance(2 * MIN + 4 * MIN).await;
+    support::settle(200).await;
+    let served = provider.provide_credentials().await.expect("credentials");
+    assert_eq!(
+        served.access_key_id(),
+        KEPT_ID,
+        "not read before the schedule"
+    );
+    assert_eq!(emulator.calls(Endpoint::KmsGetSecretValue), 1);
+    // The read falls due somewhere in the jitter window: step through it (5 s at a time, well inside
+    // the 60 s load timeout on this clock), and once the read has been sent, let it finish.
+    for _ in 0..(6 * 12 + 1) {
+        cloud.advance(Duration::from_secs(5)).await;
+        support::settle(50).await;
+        if emulator.calls(Endpoint::KmsGetSecretValue) > 1 {
+            break;
+        }
+    }
+    support::until("the rotated key is served", async || {
+        provider
+            .provide_credentials()
+            .await
+            .is_ok_and(|c| c.access_key_id() == rotated)
+    })
+    .await;
+    assert_eq!(emulator.calls(Endpoint::KmsGetSecretValue), 2);
+    assert!(!format!("{provider:?}").contains("sentinel"));
+    emulator.assert_no_url_leaks();
+}
+
+#[tokio::test]
+async fn an_unreadable_secret_stops_the_chain_with_the_kms_error_and_never_falls_back_to_env() {
+    let (cloud, mut env) = kms_cloud().await;
+    let emulator = &cloud.emulator;
+    env.retain(|(k, _)| *k != vars::SECRET_NAME);
+    env.push((vars::SECRET_NAME, "no-such-secret".to_owned()));
+    let err = chain(on_clock(&cloud, env.clone())).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Provider);
+    assert_eq!(err.code(), Some("Forbidden.ResourceNotFound"));
+    assert!(
+        err.to_string().starts_with("default/kms_rotating/kms: "),
+        "{err}"
+    );
+
+    emulator.kms_put_secret(
+        "generic",
+        "Generic",
+        r#"{"AccessKeyId":"a","AccessKeySecret":"b"}"#,
+    );
+    env.retain(|(k, _)| *k != vars::SECRET_NAME);
+    env.push((vars::SECRET_NAME, "generic".to_owned()));
+    let err = chain(on_clock(&cloud, env.clone())).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Provider);
+    assert_eq!(
+        err.to_string().split(" (RequestId").next().unwrap(),
+        "default/kms_rotating: the secret `generic` has SecretType `Generic`, not \
+         RAMCredentials: it does not hold a RAM user's AccessKey"
+    );
+
+    emulator.kms_put_secret(
+        "partial",
+        "RAMCredentials",
+        r#"{"AccessKeyId":"LTAI5tOnlyId"}"#,
+    );
+    env.retain(|(k, _)| *k != vars::SECRET_NAME);
+    env.push((vars::SECRET_NAME, "partial".to_owned()));
+    let err = chain(on_clock(&cloud, env)).await.unwrap_err();
+    assert_eq!(
+        err.to_string().split(" (RequestId").next().unwrap(),
+        "default/kms_rotating: the SecretData of `partial` lacks AccessKeySecret"
+    );
+}
+
+#[tokio::test]
+async fn a_secret_name_without_source_credentials_or_kms_endpoint_is_a_configuration_error() {
+    let (cloud, env) = kms_cloud().await;
+    let no_source: Vec<_> = env
+        .iter()
+        .filter(|(k, _)| ![vars::ACCESS_KEY_ID, vars::ACCESS_KEY_SECRET].contains(k))
+        .cloned()
+        .collect();
+    let err = chain(on_clock(&cloud, no_source)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfiguration);
+    assert!(
+        err.to_string().starts_with(
+            "default/kms_rotating/kms/chain: invalid configuration: the credentials that sign KMS calls \
+             are not available: none of the 6 providers"
+        ),
+        "{err}"
+    );
+    assert_eq!(cloud.emulator.calls(Endpoint::KmsGetSecretValue), 0);
+
+    let no_endpoint: Vec<_> = env
+        .iter()
+        .filter(|(k, _)| *k != vars::KMS_ENDPOINT)
+        .cloned()
+        .collect();
+    let err = chain(on_clock(&cloud, no_endpoint)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfiguration);
+    assert_eq!(
+        err.to_string(),
+        "default/kms_rotating/kms: invalid configuration: no KMS endpoint: set a region \
+         (.region(\"cn-hangzhou\")), an endpoint, or ALIBABA_CLOUD_KMS_ENDPOINT or ALIBABA_CLOUD_KMS_REGION"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_secret_name_leaves_the_chain_as_it_was() {
+    let (cloud, mut env) = kms_cloud().await;
+    env.retain(|(k, _)| *k != vars::SECRET_NAME);
+    env.push((vars::SECRET_NAME, "  ".to_owned()));
+    let creds = chain(on_clock(&cloud, env)).await.expect("credentials");
+    assert_eq!(creds.provider_path(), "default/env");
+    assert_eq!(cloud.emulator.calls(Endpoint::KmsGetSecretValue), 0);
+}

@@ -70,7 +70,7 @@ async fn serves_the_secrets_access_key() {
     let emulator = &cloud.emulator;
     let provider = provider(&cloud);
     let creds = provider.provide_credentials().await.expect("credentials");
-    assert_eq!(creds.provider_path(), "kms_rotating");
+    assert_eq!(creds.provider_path(), "kms_rotating/static_ak");
     assert_eq!(creds.access_key_id(), AK1);
     assert_eq!(creds.access_key_secret(), AK1_SECRET);
     assert_eq!(creds.security_token(), None);

@@ -28,12 +28,13 @@ impl Product {
         global_host: Some("sts.aliyuncs.com"),
     };
 
-    /// KMS (spec §9.1): `ALIBABA_CLOUD_KMS_ENDPOINT`; otherwise a region set in code is required.
+    /// KMS (spec §9.1): `ALIBABA_CLOUD_KMS_ENDPOINT`, `ALIBABA_CLOUD_KMS_REGION`; with neither, a
+    /// region or endpoint set in code is required.
     pub const KMS: Product = Product {
         name: "KMS",
         host_prefix: "kms",
         endpoint_var: vars::KMS_ENDPOINT,
-        region_var: None,
+        region_var: Some(vars::KMS_REGION),
         vpc_var: None,
         global_host: None,
     };
@@ -51,7 +52,7 @@ impl Product {
 /// 2. the product's endpoint variable (`ALIBABA_CLOUD_STS_ENDPOINT`, `ALIBABA_CLOUD_KMS_ENDPOINT`): a host
 ///    or a `scheme://host[:port]` URL;
 /// 3. `<prefix>.<region>.aliyuncs.com` when a region is known — from code, else the product's region
-///    variable if it has one (`ALIBABA_CLOUD_STS_REGION`) — with prefix `<product>-vpc` when VPC is on
+///    variable (`ALIBABA_CLOUD_STS_REGION`, `ALIBABA_CLOUD_KMS_REGION`) — with prefix `<product>-vpc` when VPC is on
 ///    (from code, else the product's VPC variable if it has one: `ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED=true`
 ///    for STS) and `<product>` otherwise;
 /// 4. the product's global host (`sts.aliyuncs.com`); KMS has none, so it needs a region or an endpoint.
@@ -154,10 +155,13 @@ impl EndpointSettings {
             }
             (None, Some(global)) => global.to_owned(),
             (None, None) => {
+                let region_var = product
+                    .region_var
+                    .map_or_else(String::new, |name| format!(" or {name}"));
                 return Err(invalid(format!(
-                    "no {} endpoint: set a region (.region(\"cn-hangzhou\")), an endpoint, or {}",
+                    "no {} endpoint: set a region (.region(\"cn-hangzhou\")), an endpoint, or {}{region_var}",
                     product.name, product.endpoint_var
-                )))
+                )));
             }
         };
         Endpoint::parse(&host, false).map_err(|e| invalid(e.to_string()))
