@@ -313,7 +313,8 @@ fn nothing_configured_exits_1_with_a_one_line_cause() {
 // ---------------------------------------------------------------------------------------------------
 // explain
 
-const PROVIDERS: [&str; 6] = [
+const PROVIDERS: [&str; 7] = [
+    "kms_rotating",
     "env",
     "oidc_role_arn",
     "cli_profile",
@@ -347,18 +348,23 @@ fn explain_shows_every_provider_with_its_reason_and_no_secret() {
         assert!(row.contains(expected), "{name}: {row}");
     }
     assert!(
-        lines[1].starts_with("1*"),
-        "the chain's pick is marked: {}",
+        lines[1].contains("ALIBABA_CLOUD_SECRET_NAME is not set"),
+        "{}",
         lines[1]
     );
-    assert!(lines[2].contains("ALIBABA_CLOUD_ROLE_ARN"), "{}", lines[2]);
     assert!(
-        lines[4].contains("profile/ram_role_arn/static_ak"),
-        "{}",
-        lines[4]
+        lines[2].starts_with("2*"),
+        "the chain's pick is marked: {}",
+        lines[2]
     );
-    assert!(lines[5].contains("instance metadata"), "{}", lines[5]);
-    assert!(lines[6].contains("is not set"), "{}", lines[6]);
+    assert!(lines[3].contains("ALIBABA_CLOUD_ROLE_ARN"), "{}", lines[3]);
+    assert!(
+        lines[5].contains("profile/ram_role_arn/static_ak"),
+        "{}",
+        lines[5]
+    );
+    assert!(lines[6].contains("instance metadata"), "{}", lines[6]);
+    assert!(lines[7].contains("is not set"), "{}", lines[7]);
     assert_eq!(lines.last(), Some(&"the default chain uses env"));
 
     let out = run(mse_auth(&home, &env), &["explain", "--format", "json"]);
@@ -373,8 +379,76 @@ fn explain_shows_every_provider_with_its_reason_and_no_secret() {
         .collect();
     assert_eq!(names, PROVIDERS);
     assert_eq!(v["chosen"], "env");
-    assert_eq!(v["providers"][3]["loaded"], true);
-    assert_eq!(v["providers"][1]["configured"], false);
+    assert_eq!(v["providers"][4]["loaded"], true);
+    assert_eq!(v["providers"][2]["configured"], false);
+    assert_eq!(v["providers"][0]["configured"], false);
+}
+
+#[test]
+fn a_secret_name_makes_credentials_and_explain_answer_with_the_kms_rotated_key() {
+    const KEPT_ID: &str = "LTAI5tCliKeptKey";
+    const KEPT_SECRET: &str = "cli-kept-secret-sentinel";
+    let cloud = Cloud::start();
+    let next = std::time::SystemTime::now() + Duration::from_secs(3600);
+    cloud.emulator.kms_put_ram_secret(
+        "cli-ram-user-ak",
+        KEPT_ID,
+        KEPT_SECRET,
+        Duration::from_secs(86_400),
+        next,
+    );
+    let home = Home::new();
+    let mut env = kms_env(&cloud);
+    env.push((vars::SECRET_NAME, "cli-ram-user-ak".to_string()));
+    let out = run(
+        cmd(&home, &env),
+        &[
+            "credentials",
+            "--provider",
+            "kms_rotating",
+            "--format",
+            "json",
+            "--show-secrets",
+        ],
+    );
+    out.assert_ok();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["provider_path"], "kms_rotating/env");
+    assert_eq!(v["access_key_id"], KEPT_ID);
+    assert_eq!(v["access_key_secret"], KEPT_SECRET);
+    assert_eq!(v["type"], "access_key");
+
+    // The whole chain answers from the secret too, and says so.
+    let out = run(cmd(&home, &env), &["credentials", "--format", "json"]);
+    out.assert_ok();
+    out.assert_no_secret(&[KEPT_SECRET, AK_SECRET]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["provider_path"], "default/kms_rotating/env");
+
+    let out = run(cmd(&home, &env), &["explain"]);
+    out.assert_ok();
+    out.assert_no_secret(&[KEPT_SECRET, AK_SECRET]);
+    let kms_row = out.stdout.lines().nth(1).unwrap();
+    assert!(kms_row.starts_with("1*"), "{}", out.stdout);
+    assert!(
+        kms_row.contains("ALIBABA_CLOUD_SECRET_NAME from KMS at http://127.0.0.1:"),
+        "{kms_row}"
+    );
+    assert!(kms_row.contains("via kms_rotating/env"), "{kms_row}");
+    assert!(
+        out.stdout
+            .ends_with("the default chain uses kms_rotating\n"),
+        "{}",
+        out.stdout
+    );
+
+    // A secret KMS does not have stops the chain with KMS's code; the environment key is not used.
+    env.retain(|(k, _)| *k != vars::SECRET_NAME);
+    env.push((vars::SECRET_NAME, "no-such-secret".to_string()));
+    let out = run(cmd(&home, &env), &["credentials"]);
+    let line = out.assert_one_line_failure();
+    assert!(line.contains("Forbidden.ResourceNotFound"), "{line}");
+    assert!(line.contains("default/kms_rotating/kms"), "{line}");
 }
 
 #[test]
@@ -386,7 +460,7 @@ fn explain_reports_a_broken_provider_and_an_empty_chain() {
         &["explain"],
     );
     out.assert_ok();
-    let env_row = out.stdout.lines().nth(1).unwrap();
+    let env_row = out.stdout.lines().nth(2).unwrap();
     assert!(
         env_row.contains("failed (InvalidConfiguration)"),
         "{env_row}"
@@ -400,7 +474,7 @@ fn explain_reports_a_broken_provider_and_an_empty_chain() {
             .lines()
             .filter(|l| l.contains("not configured"))
             .count(),
-        6,
+        7,
         "{}",
         out.stdout
     );

@@ -109,7 +109,7 @@ impl Builder {
         self.assemble().into_chain()
     }
 
-    /// The chain's providers, uncached, in the order the chain tries them, each with the name it
+    /// The chain's providers, in the order the chain tries them, each with the name it
     /// reports (`kms_rotating`, `env`, `oidc_role_arn`, `cli_profile`, `profile`, `ecs_ram_role`,
     /// `credentials_uri`). A provider that cannot be built here (unset variables, disabled,
     /// misconfigured) answers every call with the error that says why. For tools that report on each
@@ -117,12 +117,14 @@ impl Builder {
     /// others; when it is configured, the chain asks it alone.
     pub fn build_providers(self) -> Vec<(&'static str, SharedCredentialsProvider)> {
         let assembled = self.assemble();
-        let kms = assembled.kms.unwrap_or_else(|| {
-            SharedCredentialsProvider::new(Unavailable(CredentialsError::not_loaded(
+        let kms = match assembled.kms {
+            // Cached on the secret's schedule, as the chain serves it.
+            Some(kms) => available(kms.and_then(|b| b.build())),
+            None => SharedCredentialsProvider::new(Unavailable(CredentialsError::not_loaded(
                 kms_rotating::NAME,
                 format!("{} is not set", vars::SECRET_NAME),
-            )))
-        });
+            ))),
+        };
         std::iter::once((kms_rotating::NAME, kms))
             .chain(assembled.rest)
             .collect()
@@ -136,9 +138,7 @@ impl Builder {
             Ok(None) => None,
             Ok(Some(name)) if name.trim().is_empty() => None,
             Ok(Some(name)) => Some(kms_rotating_over(&ctx, name, &rest)),
-            Err(e) => Some(SharedCredentialsProvider::new(Unavailable(
-                e.invalid_configuration(kms_rotating::NAME),
-            ))),
+            Err(e) => Some(Err(e.invalid_configuration(kms_rotating::NAME))),
         };
         Assembled { kms, rest }
     }
@@ -146,11 +146,7 @@ impl Builder {
     /// Providers 1–6.
     fn providers_but_kms(&self, ctx: &Context) -> Vec<(&'static str, SharedCredentialsProvider)> {
         let env = ctx.env();
-        let built = |result: Result<RefreshCache<Credentials>>| match result {
-            Ok(p) => SharedCredentialsProvider::new(p),
-            Err(e) => SharedCredentialsProvider::new(Unavailable(e)),
-        };
-        let oidc = built(OidcRoleArnProvider::from_env(ctx).and_then(|b| b.build()));
+        let oidc = available(OidcRoleArnProvider::from_env(ctx).and_then(|b| b.build()));
         let cli_disabled = env.get_bool(vars::CLI_PROFILE_DISABLED);
         let cli = if let Err(e) = cli_disabled {
             // A switch that says neither yes nor no is a misconfiguration: it stops the chain.
@@ -173,8 +169,8 @@ impl Builder {
         if let Some(p) = &self.profile {
             ini = ini.profile(p.clone());
         }
-        let ecs = built(EcsRamRoleProvider::builder().context(ctx.clone()).build());
-        let uri = built(CredentialsUriProvider::from_env(ctx).and_then(|b| b.build()));
+        let ecs = available(EcsRamRoleProvider::builder().context(ctx.clone()).build());
+        let uri = available(CredentialsUriProvider::from_env(ctx).and_then(|b| b.build()));
         vec![
             (
                 mse_auth::env::NAME,
@@ -192,9 +188,10 @@ impl Builder {
     }
 }
 
-/// The chain's providers: the KMS-rotated AccessKey when configured, and the others.
+/// The chain's providers: the KMS-rotated AccessKey when configured (or why it cannot be built),
+/// and the others.
 struct Assembled {
-    kms: Option<SharedCredentialsProvider>,
+    kms: Option<Result<kms_rotating::Builder>>,
     rest: Vec<(&'static str, SharedCredentialsProvider)>,
 }
 
@@ -203,10 +200,19 @@ impl Assembled {
     /// others in order.
     fn into_chain(self) -> ProviderChain {
         match self.kms {
-            Some(kms) => ProviderChain::first_try(kms),
+            // Bare: the chain's own cache follows the secret's schedule.
+            Some(kms) => ProviderChain::first_try(available(kms.and_then(|b| b.build_uncached()))),
             None => in_order(self.rest.into_iter().map(|(_, p)| p)),
         }
         .named(NAME)
+    }
+}
+
+/// The provider, or one that answers every call with why it cannot be built.
+fn available<P: CredentialsProvider + 'static>(built: Result<P>) -> SharedCredentialsProvider {
+    match built {
+        Ok(p) => SharedCredentialsProvider::new(p),
+        Err(e) => SharedCredentialsProvider::new(Unavailable(e)),
     }
 }
 
@@ -220,29 +226,23 @@ fn in_order(providers: impl IntoIterator<Item = SharedCredentialsProvider>) -> P
 }
 
 /// The KMS-rotated AccessKey of `secret_name`, read with the credentials of `rest` (chained in
-/// order and cached, so KMS calls are signed as the chain without this provider would answer).
+/// order and cached, so KMS calls are signed as the chain without this provider would answer), or
+/// why it cannot be built.
 fn kms_rotating_over(
     ctx: &Context,
     secret_name: String,
     rest: &[(&'static str, SharedCredentialsProvider)],
-) -> SharedCredentialsProvider {
+) -> Result<kms_rotating::Builder> {
     let source = in_order(rest.iter().map(|(_, p)| p.clone())).transparent();
     let source = ctx.cache_builder("kms_rotating source").build_for(source);
-    let provider = KmsClient::builder()
+    let kms = KmsClient::builder()
         .credentials(source)
         .context(ctx.clone())
         .build()
-        .and_then(|kms| {
-            KmsRotatingProvider::builder(secret_name)
-                .kms(kms)
-                .context(ctx.clone())
-                .build_uncached()
-        })
-        .map_err(|e| e.in_provider(kms_rotating::NAME));
-    match provider {
-        Ok(p) => SharedCredentialsProvider::new(p),
-        Err(e) => SharedCredentialsProvider::new(Unavailable(e)),
-    }
+        .map_err(|e| e.in_provider(kms_rotating::NAME))?;
+    Ok(KmsRotatingProvider::builder(secret_name)
+        .kms(kms)
+        .context(ctx.clone()))
 }
 
 /// Builds the default chain (cached) from the process environment.

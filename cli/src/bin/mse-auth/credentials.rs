@@ -7,7 +7,8 @@ use mse_auth_providers::{vars, Credentials, CredentialsProvider, SharedCredentia
 use serde_json::json;
 
 /// The names of the default chain's providers, in order (what `--provider` accepts).
-pub const PROVIDERS: [&str; 6] = [
+pub const PROVIDERS: [&str; 7] = [
+    "kms_rotating",
     "env",
     "oidc_role_arn",
     "cli_profile",
@@ -19,13 +20,16 @@ pub const PROVIDERS: [&str; 6] = [
 /// Resolve credentials and show which provider produced them.
 ///
 /// Walks the default chain (environment, OIDC role ARN, CLI profile, ini profile, ECS RAM role,
-/// credentials URI) and prints the winner's path, the masked AccessKey id, the expiration and the time
+/// credentials URI; with ALIBABA_CLOUD_SECRET_NAME set, the AccessKey kept in that KMS secret, read
+/// with the credentials of the others) and prints the winner's path, the masked AccessKey id, the expiration and the time
 /// left. The secret and the security token are printed only with --show-secrets, or by the export
 /// formats `env` and `credentials-uri`, whose purpose is to hand the credentials to another program.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   mse-auth credentials
   mse-auth credentials --profile prod --provider profile
+  # the AccessKey kept in a KMS secret (ALIBABA_CLOUD_SECRET_NAME):
+  mse-auth credentials --provider kms_rotating
   mse-auth credentials --format json
   # prints the secret: for handing over only
   eval \"$(mse-auth credentials --format env)\"

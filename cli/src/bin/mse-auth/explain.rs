@@ -47,6 +47,20 @@ fn braced(names: &[&str]) -> String {
 /// What each provider reads (names and paths only; never a value that may hold a secret).
 fn reads(name: &str, env: &Env) -> String {
     match name {
+        "kms_rotating" => {
+            let kms = env
+                .get(vars::KMS_ENDPOINT)
+                .map(|v| format!("KMS at {}", escape_untrusted(&v, 200)))
+                .or_else(|| {
+                    env.get(vars::KMS_REGION)
+                        .map(|r| format!("KMS in {}", escape_untrusted(&r, 40)))
+                })
+                .unwrap_or_else(|| "KMS".into());
+            format!(
+                "{} from {kms}, signed by the providers below",
+                vars::SECRET_NAME
+            )
+        }
         "env" => braced(&[
             vars::ACCESS_KEY_ID,
             vars::ACCESS_KEY_SECRET,

@@ -263,14 +263,17 @@ fn local_key(keys: &Keys) -> CliResult<Option<LocalKey>> {
 
 /// The KMS data key service: `--kms-*` flags, credentials from the default chain (or `--profile`).
 fn kms(globals: &Globals, keys: &Keys) -> CliResult<Arc<KmsDataKeys>> {
-    let env_endpoint = Env::real().get(vars::KMS_ENDPOINT);
+    let env = Env::real();
+    let unset = |name: &str| env.get(name).is_none_or(|v| v.trim().is_empty());
     if keys.kms_region.is_none()
         && keys.kms_endpoint.is_none()
-        && env_endpoint.is_none_or(|e| e.trim().is_empty())
+        && unset(vars::KMS_ENDPOINT)
+        && unset(vars::KMS_REGION)
     {
         return Err(format!(
-            "no KMS endpoint: give --kms-region or --kms-endpoint, or set {}",
-            vars::KMS_ENDPOINT
+            "no KMS endpoint: give --kms-region or --kms-endpoint, or set {} or {}",
+            vars::KMS_ENDPOINT,
+            vars::KMS_REGION
         )
         .into());
     }
