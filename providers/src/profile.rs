@@ -20,9 +20,10 @@
 //! provider it describes is then kept (and refreshes itself).
 //!
 //! The format, line by line: blank lines and lines starting with `#` or `;` are ignored; `[name]`
-//! starts a section; `key = value` sets a key (split at the first `=`, both sides trimmed, one pair of
-//! surrounding `"` or `'` removed, backslashes kept as written). Anything else is an error naming the
-//! line: a line without `=`, a key before the first section, a key set twice in a section, and a
+//! starts a section; `key = value` or `key: value` sets a key (split at the first `=` or `:`, as the
+//! official Python client's `configparser` and the Go client's ini reader do, both sides trimmed, one
+//! pair of surrounding `"` or `'` removed, backslashes kept as written; `role_arn = acs:ram::…` splits
+//! at its `=`). Anything else is an error naming the line: a line without `=` or `:`, a key before the first section, a key set twice in a section, and a
 //! control character (tab, NUL, ESC …) in a key, value or section name. `enable` and `enable_vpc`
 //! are booleans: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, any case.
 //!
@@ -305,14 +306,14 @@ impl IniFile {
                 current = Some(name.to_owned());
                 continue;
             }
-            let Some((key, value)) = trimmed.split_once('=') else {
+            let Some((key, value)) = trimmed.split_once(['=', ':']) else {
                 return Err(format!(
                     "line {line} has no `=`: write `key = value`, a `[section]` header or a `#` comment"
                 ));
             };
             let key = key.trim();
             if key.is_empty() {
-                return Err(format!("line {line} has no key before `=`"));
+                return Err(format!("line {line} has no key before `=` or `:`"));
             }
             if key.chars().any(char::is_control) {
                 return Err(format!("line {line}: the key holds a control character"));
@@ -546,7 +547,7 @@ mod tests {
         let err = error_of(b"[default]\n = sentinel\n", &[]).await;
         assert_eq!(
             err.message(),
-            "/f is not a valid ini file: line 2 has no key before `=`"
+            "/f is not a valid ini file: line 2 has no key before `=` or `:`"
         );
         let err = error_of(b"access_key_id = sentinel\n[default]\n", &[]).await;
         assert_eq!(
@@ -600,6 +601,31 @@ mod tests {
         assert_eq!(
             (c.access_key_id(), c.access_key_secret()),
             ("LTAI5tQuoted", "s = t")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_colon_separates_like_an_equals_sign_whichever_comes_first() {
+        let text =
+            "[default]\ntype: access_key\naccess_key_id:LTAI5tColon\naccess_key_secret = a:b=c\n";
+        let c = provider(&[(vars::CREDENTIALS_FILE, "/f")], &[("/f", text)])
+            .provide_credentials()
+            .await
+            .unwrap();
+        assert_eq!(
+            (c.access_key_id(), c.access_key_secret()),
+            ("LTAI5tColon", "a:b=c")
+        );
+        let text = "[default]\naccess_key_id: LTAI5tColon\naccess_key_secret: x=y:z\n";
+        let c = provider(&[(vars::CREDENTIALS_FILE, "/f")], &[("/f", text)])
+            .provide_credentials()
+            .await
+            .unwrap();
+        assert_eq!(c.access_key_secret(), "x=y:z");
+        let err = error_of(b"[default]\n: sentinel\n", &[]).await;
+        assert_eq!(
+            err.message(),
+            "/f is not a valid ini file: line 2 has no key before `=` or `:`"
         );
     }
 
