@@ -14,3 +14,7 @@ fi
 export PATH="$cargo_bin:$PATH"
 
 cargo test --workspace --all-features --locked
+
+# The official Python client (PyPI alibabacloud-credentials, in a venv under target/) against
+# `mse-auth emulator`; needs python3 with venv and PyPI.
+bash scripts/official_clients.sh

@@ -8,10 +8,13 @@ mod cli_support;
 use cli_support::*;
 use mse_auth_emulator::loopback::Canned;
 use mse_auth_emulator::Endpoint;
-use mse_auth_providers::{vars, CredentialsProvider, CredentialsUriProvider};
+use mse_auth_providers::{
+    vars, CredentialsProvider, CredentialsUriProvider, KmsClient, KmsRotatingProvider,
+    RamRoleArnProvider, SharedCredentialsProvider, StaticAccessKeyProvider,
+};
 use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// `export NAME='value'` and `unset NAME` lines as (name, Some(value)) / (name, None).
 fn parse_env_lines(text: &str) -> Vec<(String, Option<String>)> {
@@ -713,31 +716,70 @@ fn nacos_sign_with_chain_sts_credentials_masks_the_token_unless_asked() {
 // ---------------------------------------------------------------------------------------------------
 // emulator
 
+/// Each mode of the emulator's menu: the `--provider` its comment line names, and the path that
+/// `mse-auth credentials --provider …` reports with every export pasted (`None`: not in the chain
+/// of this build, checked in-process instead).
+const EMULATOR_MODES: [(&str, Option<&str>); 6] = [
+    ("env", Some("env")),
+    ("kms_rotating", None),
+    ("oidc_role_arn", Some("oidc_role_arn")),
+    ("profile", Some("profile/ram_role_arn/static_ak")),
+    ("ecs_ram_role", Some("ecs_ram_role")),
+    ("credentials_uri", Some("credentials_uri")),
+];
+
+/// `mse-auth credentials --format json` in `home` with `env`: the reported provider path.
+fn provider_path(home: &Home, env: &[(&str, &str)], args: &[&str]) -> String {
+    let mut argv = vec!["credentials", "--format", "json"];
+    argv.extend_from_slice(args);
+    let out = run(mse_auth(home, env), &argv);
+    out.assert_ok();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect(&out.stdout);
+    v["provider_path"].as_str().expect(&out.stdout).to_string()
+}
+
 #[test]
-fn emulator_prints_exports_that_work_and_stops_on_ctrl_c() {
+fn emulator_prints_a_menu_of_every_mode_that_works_and_cleans_up_on_sigterm() {
     let home = Home::new();
     let emulator = Running::spawn(mse_auth(&home, &[]), &["emulator", "--lifetime", "120"]);
-    let mut exports = std::collections::HashMap::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while exports.len() < 6 {
-        assert!(Instant::now() < deadline, "the export lines did not come");
-        let line = emulator.line();
-        if let Some((name, value)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
-            exports.insert(name.to_string(), value.to_string());
-        }
+    let printout = EmulatorPrintout::read(&emulator);
+    let exports = &printout.exports;
+    let mut names: Vec<&str> = exports.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    let mut expected = EMULATOR_VARS.to_vec();
+    expected.sort_unstable();
+    assert_eq!(names, expected, "{:#?}", printout.lines);
+
+    // A menu: one comment line per mode, naming the `--provider` that reaches it, in 80 columns.
+    for (provider, _) in EMULATOR_MODES {
+        let heading = format!(": --provider {provider}");
+        let headings = printout.comments().filter(|l| l.ends_with(&heading));
+        assert_eq!(headings.count(), 1, "{provider}: {:#?}", printout.lines);
+    }
+    for line in printout.comments() {
+        assert!(line.len() <= 80, "{} columns: {line}", line.len());
     }
     for name in [
         vars::STS_ENDPOINT,
         vars::ECS_METADATA_ENDPOINT,
-        vars::CREDENTIALS_URI,
         vars::KMS_ENDPOINT,
-        vars::ACCESS_KEY_ID,
-        vars::ACCESS_KEY_SECRET,
     ] {
-        assert!(exports.contains_key(name), "{name} missing: {exports:?}");
+        assert!(exports[name].starts_with("http://127.0.0.1:"), "{name}");
     }
-    let sts = &exports[vars::STS_ENDPOINT];
-    assert!(sts.starts_with("http://127.0.0.1:"), "{sts}");
+
+    // The token file: private, and it holds the token AssumeRoleWithOIDC accepts (used below).
+    let token_file = std::path::PathBuf::from(&exports[vars::OIDC_TOKEN_FILE]);
+    let token_dir = token_file.parent().unwrap().to_path_buf();
+    assert!(token_file.is_file(), "{}", token_file.display());
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&token_file), 0o600);
+        assert_eq!(mode(&token_dir), 0o700);
+    }
+    let token = std::fs::read_to_string(&token_file).unwrap();
+    assert!(!token.is_empty() && !token.ends_with('\n'), "{token:?}");
+
+    // Issued credentials honour --lifetime.
     let rt = runtime();
     let creds = rt
         .block_on(
@@ -755,33 +797,118 @@ fn emulator_prints_exports_that_work_and_stops_on_ctrl_c() {
     // 120 s from issue, rounded to whole seconds.
     assert!(left <= Duration::from_secs(121), "{left:?}");
 
-    // The printed endpoints and demo key, handed to `mse-auth credentials`: a RAM role via its STS.
+    // Everything pasted: each mode answers `--provider` (RAM role ARN from an ini profile holding
+    // the printed key and role), and the whole chain answers from one of them.
     let ini = home.path().join(".alibabacloud");
     std::fs::create_dir_all(&ini).unwrap();
     std::fs::write(
         ini.join("credentials"),
         format!(
-            "[default]\ntype = ram_role_arn\naccess_key_id = {}\naccess_key_secret = {}\nrole_arn = {ROLE}\n",
+            "[default]\ntype = ram_role_arn\naccess_key_id = {}\naccess_key_secret = {}\nrole_arn = {}\n",
             exports[vars::ACCESS_KEY_ID],
-            exports[vars::ACCESS_KEY_SECRET]
+            exports[vars::ACCESS_KEY_SECRET],
+            exports[vars::ROLE_ARN],
         ),
     )
     .unwrap();
-    let out = run(
-        mse_auth(&home, &[(vars::STS_ENDPOINT, sts.as_str())]),
-        &["credentials"],
-    );
-    out.assert_ok();
+    let env = printout.env();
+    for (provider, path) in EMULATOR_MODES {
+        if let Some(path) = path {
+            assert_eq!(provider_path(&home, &env, &["--provider", provider]), path);
+        }
+    }
+    let chain = provider_path(&home, &env, &[]);
+    let winner = chain.strip_prefix("default/").expect(&chain);
     assert!(
-        out.stdout.contains("profile/ram_role_arn/static_ak"),
-        "{}",
-        out.stdout
+        EMULATOR_MODES.iter().any(|(p, _)| winner.starts_with(p)),
+        "{chain}"
     );
 
+    // The KMS-rotated AccessKey: read with the printed key; the emulator's STS and KMS accept it.
+    let kms = |source: SharedCredentialsProvider| {
+        KmsClient::builder()
+            .endpoint(exports[vars::KMS_ENDPOINT].clone())
+            .shared_credentials(source)
+            .build()
+            .unwrap()
+    };
+    let demo_key = SharedCredentialsProvider::new(
+        StaticAccessKeyProvider::new(
+            exports[vars::ACCESS_KEY_ID].clone(),
+            exports[vars::ACCESS_KEY_SECRET].clone(),
+        )
+        .unwrap(),
+    );
+    let rotated = rt
+        .block_on(
+            KmsRotatingProvider::builder(exports[vars::SECRET_NAME].clone())
+                .kms(kms(demo_key))
+                .build_uncached()
+                .unwrap()
+                .provide_credentials(),
+        )
+        .unwrap();
+    assert_eq!(rotated.provider_path(), "kms_rotating");
+    assert_ne!(rotated.access_key_id(), exports[vars::ACCESS_KEY_ID]);
+    assert!(!printout
+        .lines
+        .iter()
+        .any(|l| l.contains(rotated.access_key_secret())));
+    let rotated_key = SharedCredentialsProvider::new(
+        StaticAccessKeyProvider::new(rotated.access_key_id(), rotated.access_key_secret()).unwrap(),
+    );
+    let assumed = rt
+        .block_on(
+            RamRoleArnProvider::builder(exports[vars::ROLE_ARN].clone())
+                .source(rotated_key.clone())
+                .sts_endpoint(exports[vars::STS_ENDPOINT].clone())
+                .build_uncached()
+                .unwrap()
+                .provide_credentials(),
+        )
+        .unwrap();
+    assert!(assumed.is_sts(), "{assumed}");
+    rt.block_on(kms(rotated_key).get_secret_value(&exports[vars::SECRET_NAME]))
+        .unwrap();
+
+    // SIGTERM: a clean exit, the token file and its directory gone, the calls counted.
+    let (code, stderr) = emulator.stop_with("TERM");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !token_dir.exists(),
+        "{} is left behind",
+        token_dir.display()
+    );
+    let calls = emulator_calls(&stderr);
+    assert_eq!(calls.get("AssumeRoleWithOidc"), Some(&1), "{stderr}");
+    assert_eq!(calls.get("CredentialsUri"), Some(&2), "{stderr}");
+    assert_eq!(calls.get("ImdsCredentials"), Some(&1), "{stderr}");
+    assert_eq!(calls.get("AssumeRole"), Some(&2), "{stderr}");
+    assert!(calls.get("KmsGetSecretValue") >= Some(&2), "{stderr}");
+}
+
+#[test]
+fn emulator_json_carries_every_variable_and_the_token_file_goes_on_ctrl_c() {
+    let home = Home::new();
+    let emulator = Running::spawn(mse_auth(&home, &[]), &["emulator", "--format", "json"]);
+    let line = emulator.line();
+    let v: serde_json::Value = serde_json::from_str(&line).expect(&line);
+    for name in EMULATOR_VARS {
+        assert!(
+            v[name].as_str().is_some_and(|s| !s.is_empty()),
+            "{name}: {v}"
+        );
+    }
+    let token_file = std::path::PathBuf::from(v[vars::OIDC_TOKEN_FILE].as_str().unwrap());
+    assert_eq!(
+        std::fs::read_to_string(&token_file).unwrap(),
+        v["oidc_token"].as_str().unwrap()
+    );
+    #[cfg(unix)]
+    assert_eq!(mode(&token_file), 0o600);
     let (code, stderr) = emulator.stop();
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("CredentialsUri: 1"), "{stderr}");
-    assert!(stderr.contains("AssumeRole: 1"), "{stderr}");
+    assert!(!token_file.parent().unwrap().exists(), "{stderr}");
 }
 
 // ---------------------------------------------------------------------------------------------------

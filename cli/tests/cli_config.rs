@@ -9,8 +9,6 @@ use mse_auth_emulator::Endpoint;
 use mse_auth_providers::kms::KmsClient;
 use mse_auth_providers::{vars, StaticAccessKeyProvider};
 use serde_json::Value;
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
 
 const KEY: &str = "alias/cli-config-test";
 const PLAIN: &str = "password: sentinel-config-plaintext-0042\nurl: jdbc:mysql://db/app\n";
@@ -735,22 +733,10 @@ fn a_plain_data_id_passes_through_verbatim_with_a_note_at_v() {
 fn the_emulators_exports_are_all_config_needs() {
     let home = Home::new();
     let emulator = Running::spawn(mse_auth(&home, &[]), &["emulator"]);
-    let mut exports = HashMap::new();
-    let mut key_line = None;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while exports.len() < 6 || key_line.is_none() {
-        assert!(Instant::now() < deadline, "the export lines did not come");
-        let line = emulator.line();
-        if let Some((name, value)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
-            exports.insert(name.to_string(), value.to_string());
-        } else if line.contains("KMS master key") {
-            key_line = Some(line);
-        }
-    }
-    assert!(
-        key_line.as_deref().unwrap().contains("alias/acs/mse"),
-        "{key_line:?}"
-    );
+    let printout = EmulatorPrintout::read(&emulator);
+    let exports = &printout.exports;
+    let key_line = printout.lines.last().unwrap();
+    assert!(key_line.contains("alias/acs/mse"), "{key_line}");
     let env: Vec<(&'static str, String)> = [
         vars::KMS_ENDPOINT,
         vars::ACCESS_KEY_ID,
@@ -779,8 +765,20 @@ fn the_emulators_exports_are_all_config_needs() {
     );
     out.assert_ok();
     assert_eq!(out.stdout, PLAIN);
+    // With every export pasted, the chain's credentials (whichever mode answers) are KMS's too.
+    let out = run_with_stdin(
+        mse_auth(&home, &printout.env()),
+        &["config", "encrypt", "--data-id", "cipher-kms-aes-256-db"],
+        Some(PLAIN),
+    );
+    out.assert_ok();
+    // Ctrl-C: a clean exit that removes the OIDC token file.
+    let token_file = std::path::PathBuf::from(&exports[vars::OIDC_TOKEN_FILE]);
+    assert!(token_file.is_file(), "{}", token_file.display());
     let (code, stderr) = emulator.stop();
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("KmsGenerateDataKey: 1"), "{stderr}");
-    assert!(stderr.contains("KmsDecrypt: 1"), "{stderr}");
+    assert!(!token_file.exists(), "{}", token_file.display());
+    let calls = emulator_calls(&stderr);
+    assert_eq!(calls.get("KmsGenerateDataKey"), Some(&2), "{stderr}");
+    assert_eq!(calls.get("KmsDecrypt"), Some(&1), "{stderr}");
 }

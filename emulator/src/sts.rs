@@ -291,6 +291,38 @@ mod tests {
         );
     }
 
+    /// The official Python client signs with `quote_plus`, so a space becomes `+` (`%2B`) where RPC
+    /// v1 wants `%20`: for a policy with spaces its signature is not STS's, and STS refuses it. The
+    /// same GET signed as specified is accepted. Vectors: spec §2.2 and §2.4.
+    #[test]
+    fn python_quote_plus_signature_of_a_policy_with_spaces_is_refused() {
+        let state = state_with_key();
+        let now = crate::state::parse_utc("2024-01-01T00:00:00Z").unwrap();
+        let get = |signature: &str| {
+            let mut params = base("testid", now);
+            for (k, v) in params.iter_mut() {
+                match k.as_str() {
+                    "Timestamp" => *v = "2024-01-01T00:00:00Z".into(),
+                    "SignatureNonce" => *v = "0123456789abcdef0123456789abcdef".into(),
+                    _ => {}
+                }
+            }
+            params.push(("DurationSeconds".into(), "3600".into()));
+            params.push((
+                "Policy".into(),
+                r#"{"Statement": [{"Action": ["*"],"Effect": "Allow","Resource": ["*"]}],"Version":"1"}"#
+                    .into(),
+            ));
+            params.push(("Signature".into(), signature.into()));
+            assume_role(&state, "GET", &params, now)
+        };
+        let python = get("FGW7dm2IQxOdRju03lWLPgfxoe8=");
+        assert_eq!(python.status, 400, "{}", python.body);
+        assert_eq!(python.json_body()["Code"], "SignatureDoesNotMatch");
+        let specified = get("nFZzKafqXTpfN81exCd9jDyiY9M=");
+        assert_eq!(specified.status, 200, "{}", specified.body);
+    }
+
     #[test]
     fn invalid_session_names_are_rejected() {
         for name in ["a", "has space", "x".repeat(33).as_str(), "ünï"] {

@@ -7,6 +7,7 @@
 use mse_auth_emulator::loopback::closed_port;
 use mse_auth_emulator::Emulator;
 use mse_auth_providers::vars;
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -276,6 +277,21 @@ impl Running {
             .expect("a line on stdout within 20 s")
     }
 
+    /// Stdout lines up to and including the first for which `last` holds: at most `max` lines, each
+    /// within 20 s.
+    pub fn lines_until(&self, max: usize, last: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut lines = Vec::new();
+        while lines.len() < max {
+            let line = self.line();
+            let done = last(&line);
+            lines.push(line);
+            if done {
+                return lines;
+            }
+        }
+        panic!("no closing line among the first {max} lines: {lines:#?}");
+    }
+
     /// Interrupts the child (Ctrl-C) and returns its exit code and stderr.
     pub fn stop(self) -> (i32, String) {
         self.stop_with("INT")
@@ -309,4 +325,86 @@ pub fn kms_env(cloud: &Cloud) -> Vec<(&'static str, String)> {
 pub fn cmd(home: &Home, env: &[(&'static str, String)]) -> Command {
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     mse_auth(home, &pairs)
+}
+
+/// Every variable `mse-auth emulator` prints, in both formats.
+pub const EMULATOR_VARS: [&str; 10] = [
+    vars::ACCESS_KEY_ID,
+    vars::ACCESS_KEY_SECRET,
+    vars::KMS_ENDPOINT,
+    vars::SECRET_NAME,
+    vars::STS_ENDPOINT,
+    vars::ROLE_ARN,
+    vars::OIDC_PROVIDER_ARN,
+    vars::OIDC_TOKEN_FILE,
+    vars::ECS_METADATA_ENDPOINT,
+    vars::CREDENTIALS_URI,
+];
+
+/// What `mse-auth emulator` (env format) printed, up to its closing line.
+pub struct EmulatorPrintout {
+    /// Every line, in order.
+    pub lines: Vec<String>,
+    /// The `export NAME=value` lines, values unquoted.
+    pub exports: HashMap<String, String>,
+}
+
+impl EmulatorPrintout {
+    /// Reads the printout of `emulator` up to its closing line, the KMS master key.
+    pub fn read(emulator: &Running) -> EmulatorPrintout {
+        let lines = emulator.lines_until(40, |l| l.starts_with("# KMS master key"));
+        let exports = lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("export "))
+            .map(|l| {
+                let (name, value) = l.split_once('=').expect(l);
+                (name.to_string(), shell_unquote(value))
+            })
+            .collect();
+        EmulatorPrintout { lines, exports }
+    }
+
+    /// The comment lines.
+    pub fn comments(&self) -> impl Iterator<Item = &str> {
+        self.lines
+            .iter()
+            .map(String::as_str)
+            .filter(|l| l.starts_with('#'))
+    }
+
+    /// The exports as a child's environment (everything pasted).
+    pub fn env(&self) -> Vec<(&str, &str)> {
+        self.exports
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+}
+
+/// One shell word as `sh` reads it: bare, or in single quotes with `'\''` for a quote.
+pub fn shell_unquote(word: &str) -> String {
+    match word.strip_prefix('\'').and_then(|w| w.strip_suffix('\'')) {
+        Some(inner) => inner.replace("'\\''", "'"),
+        None => word.to_string(),
+    }
+}
+
+/// The call counts `mse-auth emulator` prints on stderr when it stops (`  AssumeRole: 1`).
+pub fn emulator_calls(stderr: &str) -> HashMap<String, usize> {
+    stderr
+        .lines()
+        .filter_map(|l| l.trim().split_once(": "))
+        .filter_map(|(name, n)| Some((name.to_string(), n.parse().ok()?)))
+        .collect()
+}
+
+/// The permission bits of `path`.
+#[cfg(unix)]
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
 }

@@ -189,6 +189,30 @@ pub fn shell_quote(value: &str) -> String {
     format!("'{}'", value.replace('\'', "'\\''"))
 }
 
+/// `len` random letters and digits from the operating system's generator, each equally likely.
+pub fn random_alphanumeric(len: usize) -> CliResult<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut out = String::with_capacity(len);
+    let mut buf = [0u8; 64];
+    // Rejection sampling keeps every character equally likely; a round keeps 62 of 64 bytes on
+    // average, so 16 rounds per 64 characters are plenty.
+    for _ in 0..16 * (len / 64 + 1) {
+        if out.len() == len {
+            return Ok(out);
+        }
+        getrandom::fill(&mut buf).map_err(|e| format!("no random numbers: {e}"))?;
+        for b in buf {
+            if usize::from(b) < ALPHABET.len() * 4 {
+                out.push(char::from(ALPHABET[usize::from(b) % ALPHABET.len()]));
+                if out.len() == len {
+                    return Ok(out);
+                }
+            }
+        }
+    }
+    Err("no random numbers".into())
+}
+
 /// A future that resolves when the process receives Ctrl-C (SIGINT) or SIGTERM. The handlers are
 /// installed when this is called, not when the future is first polled: call it before telling anyone
 /// that the process is ready, or a signal sent right after that would kill it unhandled.

@@ -3,7 +3,7 @@
 //! capped without starving the ones inside a request, answers never wait past a bound and never carry
 //! credentials past their cut-off, and the path token must be hard to guess.
 
-use crate::common::{shutdown_signal, CliResult, Globals};
+use crate::common::{random_alphanumeric, shutdown_signal, CliResult, Globals};
 use crate::credentials::{credentials_uri_json, provider, PROVIDERS};
 use bytes::Bytes;
 use http_body_util::Full;
@@ -257,23 +257,7 @@ thread_local! {
 
 /// 32 random letters and digits from the operating system's generator.
 fn random_token() -> CliResult<String> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut token = String::with_capacity(TOKEN_LEN);
-    let mut buf = [0u8; 64];
-    // Rejection sampling keeps every character equally likely; 64 bytes almost always suffice.
-    for _ in 0..16 {
-        getrandom::fill(&mut buf)
-            .map_err(|e| format!("no random numbers for the path token: {e}"))?;
-        for b in buf {
-            if usize::from(b) < ALPHABET.len() * 4 {
-                token.push(char::from(ALPHABET[usize::from(b) % ALPHABET.len()]));
-                if token.len() == TOKEN_LEN {
-                    return Ok(token);
-                }
-            }
-        }
-    }
-    Err("no random numbers for the path token".into())
+    random_alphanumeric(TOKEN_LEN).map_err(|e| format!("cannot make the path token: {e}").into())
 }
 
 /// Accepts a given path token only if it is made of the URL-safe characters and hard to guess. The
