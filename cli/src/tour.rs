@@ -218,6 +218,22 @@ pub async fn run() -> Result<Tour, Box<dyn std::error::Error + Send + Sync>> {
             .provide_credentials()
             .await,
     );
+    // The same machine with a KMS secret name: the chain answers with the key kept in the secret,
+    // read with the environment's key (`default/kms_rotating/env`).
+    let kms_ctx = ctx.clone().with_env(
+        ctx.env()
+            .clone()
+            .with_var(vars::SECRET_NAME, "tour/app-access-key")
+            .with_var(vars::KMS_ENDPOINT, emulator.kms_endpoint()),
+    );
+    stop(
+        "default chain + ALIBABA_CLOUD_SECRET_NAME",
+        DefaultChain::builder()
+            .context(kms_ctx)
+            .build()
+            .provide_credentials()
+            .await,
+    );
     let mut checks = vec![nacos_login(&emulator, &ctx).await];
     let cipher = ConfigCipher::builder()
         .data_key_service(Arc::new(KmsDataKeys::new(kms).key_id(KMS_KEY)))

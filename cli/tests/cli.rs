@@ -930,7 +930,8 @@ fn tour_walks_every_mode_on_an_in_process_emulator() {
         "cli_profile/ram_role_arn/static_ak",
         "profile/oidc_role_arn",
         "default/env",
-        "kms_rotating",
+        "kms_rotating/static_ak",
+        "default/kms_rotating/env",
         "Nacos login",
         "config cipher-kms-aes-256-db.properties",
         "config cipher-gcm-db.properties",
@@ -948,7 +949,7 @@ fn tour_walks_every_mode_on_an_in_process_emulator() {
     out.assert_no_secret(&tour_secrets);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let stops = v["stops"].as_array().unwrap();
-    assert_eq!(stops.len(), 12);
+    assert_eq!(stops.len(), 13);
     assert!(stops.iter().all(|s| s["ok"] == true), "{v:#}");
     let checks = v["checks"].as_array().unwrap();
     assert_eq!(checks.len(), 5, "a Nacos login and four config round trips");
