@@ -9,6 +9,8 @@
 
 mod support;
 
+use mse_auth::test_util::CapturedLog;
+
 use mse_auth_emulator::{Emulator, Endpoint, Fault};
 use mse_auth_providers::nacos::login::{RELOGIN_MAX_GAP, RELOGIN_MIN_GAP};
 use mse_auth_providers::nacos::{NacosLogin, NacosToken, Relogin};
@@ -20,6 +22,28 @@ use support::Cloud;
 const USER: &str = "nacos";
 const PASSWORD: &str = "sentinel-relogin-password";
 const GROUP: &str = "DEFAULT_GROUP";
+
+/// Installs the process-wide TRACE subscriber; every test calls it first, so no callsite is seen
+/// before it exists (tracing caches interest per callsite). Tests pick their own lines by port.
+fn logs() -> &'static CapturedLog {
+    static LOGS: std::sync::OnceLock<CapturedLog> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let captured = CapturedLog::default();
+        tracing::subscriber::set_global_default(support::trace_subscriber(&captured))
+            .expect("the only subscriber");
+        captured
+    })
+}
+
+/// The `WARN` lines that name `origin` (`http://127.0.0.1:<port>`).
+fn warnings_about(origin: &str) -> Vec<String> {
+    logs()
+        .text()
+        .lines()
+        .filter(|l| l.contains(" WARN ") && l.contains(origin))
+        .map(str::to_string)
+        .collect()
+}
 
 /// The emulator on a manual clock, with a user, a config and tokens of `ttl`.
 async fn cloud(ttl: Duration) -> Cloud {
@@ -85,6 +109,7 @@ fn gap(strikes: u32) -> Duration {
 
 #[tokio::test]
 async fn a_revoked_token_is_replaced_at_once_and_the_retry_succeeds() {
+    logs();
     let cloud = cloud(Duration::from_secs(3600)).await;
     let login = login(&cloud);
     let first = login.token().await.unwrap().unwrap();
@@ -115,6 +140,7 @@ async fn a_revoked_token_is_replaced_at_once_and_the_retry_succeeds() {
 
 #[tokio::test]
 async fn a_relogin_right_after_a_scheduled_renewal_still_logs_in() {
+    logs();
     let cloud = cloud(Duration::from_secs(100)).await;
     let login = login(&cloud);
     let first = login.token().await.unwrap().unwrap();
@@ -135,6 +161,7 @@ async fn a_relogin_right_after_a_scheduled_renewal_still_logs_in() {
 
 #[tokio::test]
 async fn a_caller_refused_with_an_old_token_gets_the_newer_one_without_a_login() {
+    logs();
     let cloud = cloud(Duration::from_secs(100)).await;
     let login = login(&cloud);
     let first = login.token().await.unwrap().unwrap();
@@ -187,16 +214,19 @@ async fn concurrent_callers(callers: usize) {
 
 #[tokio::test]
 async fn two_callers_refused_with_the_same_token_cause_one_login() {
+    logs();
     concurrent_callers(2).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixteen_callers_refused_with_the_same_token_cause_one_login_on_two_threads() {
+    logs();
     concurrent_callers(16).await;
 }
 
 #[tokio::test]
 async fn sixteen_callers_refused_with_the_same_token_cause_one_login_on_one_thread() {
+    logs();
     concurrent_callers(16).await;
 }
 
@@ -228,6 +258,7 @@ fn the_model_of_the_backoff_matches_the_documented_sequence() {
 
 #[tokio::test]
 async fn a_server_that_keeps_refusing_sees_logins_no_more_often_than_the_backoff() {
+    logs();
     let cloud = cloud(Duration::from_secs(3600)).await;
     let login = login(&cloud);
     let mut held = login.token().await.unwrap().unwrap();
@@ -282,6 +313,7 @@ async fn a_server_that_keeps_refusing_sees_logins_no_more_often_than_the_backoff
 
 #[tokio::test]
 async fn a_scheduled_renewal_resets_the_backoff() {
+    logs();
     let cloud = cloud(Duration::from_secs(20)).await;
     let login = login(&cloud);
     let start = cloud.now();
@@ -321,6 +353,7 @@ async fn a_scheduled_renewal_resets_the_backoff() {
 
 #[tokio::test]
 async fn failing_forced_logins_return_their_error_and_back_off() {
+    logs();
     let cloud = cloud(Duration::from_secs(3600)).await;
     let login = login(&cloud);
     let held = login.token().await.unwrap().unwrap();
@@ -367,6 +400,7 @@ async fn failing_forced_logins_return_their_error_and_back_off() {
 
 #[tokio::test]
 async fn a_login_that_hands_back_the_refused_token_is_reported_unchanged() {
+    logs();
     // A server with a token cache answers a login with the token it already issued (spec §A.5).
     let server = support::Canned::start(|_, _| {
         (
@@ -398,6 +432,7 @@ async fn a_login_that_hands_back_the_refused_token_is_reported_unchanged() {
 
 #[tokio::test]
 async fn without_a_user_name_there_is_nothing_to_replace() {
+    logs();
     let cloud = cloud(Duration::from_secs(3600)).await;
     let token = login(&cloud).token().await.unwrap().unwrap();
     let off = NacosLogin::builder(cloud.emulator.nacos_server_addr())
@@ -407,4 +442,54 @@ async fn without_a_user_name_there_is_nothing_to_replace() {
     assert!(matches!(outcome, Relogin::Disabled), "{outcome:?}");
     assert!(!outcome.replaced());
     assert_eq!(logins(&cloud), 1);
+}
+
+#[tokio::test]
+async fn a_failed_login_is_logged_once_whether_or_not_a_later_server_answers() {
+    logs();
+    let cloud = cloud(Duration::from_secs(3600)).await;
+    let dead = format!("http://127.0.0.1:{}", support::closed_port());
+    let servers = format!("{dead},{}", cloud.emulator.nacos_server_addr());
+    let login = || {
+        NacosLogin::builder(servers.clone())
+            .username(USER)
+            .password(PASSWORD)
+            .context(cloud.context())
+            .build()
+            .unwrap()
+    };
+    let l = login();
+    let token = l.token().await.unwrap().unwrap();
+    let warned = warnings_about(&dead);
+    assert_eq!(warned.len(), 1, "{warned:#?}");
+    assert!(
+        warned[0].contains("logged in after other servers failed")
+            && warned[0].contains(&format!("{dead}: could not connect"))
+            && warned[0].contains(token.server()),
+        "{}",
+        warned[0]
+    );
+    // Both fail: one line, the cache's, naming both.
+    cloud
+        .emulator
+        .inject_fault(Endpoint::NacosLogin, Fault::Status(503), 1);
+    cloud.emulator.nacos_revoke_tokens();
+    let err = l.relogin(&token).await.unwrap_err();
+    assert!(
+        err.to_string().contains("login failed on 2 servers"),
+        "{err}"
+    );
+    let warned = warnings_about(&dead);
+    assert_eq!(
+        warned.len(),
+        2,
+        "one more line for the failed login: {warned:#?}"
+    );
+    assert!(
+        warned[1].contains("login failed on 2 servers"),
+        "{}",
+        warned[1]
+    );
+    assert!(!logs().text().contains(PASSWORD));
+    assert!(!logs().text().contains(token.access_token()));
 }

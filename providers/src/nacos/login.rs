@@ -502,14 +502,27 @@ struct LoginResponse {
 
 impl Login {
     /// Tries every server in order; the first 2xx wins. When every server fails, the error lists each
-    /// with its own reason.
+    /// with its own reason (the cache logs it, once, at `warn`); when a later server succeeds, the
+    /// earlier failures are logged here, in one line at `warn`.
     async fn login(&self) -> Result<NacosToken> {
-        let mut failures = Vec::new();
+        let mut failures: Vec<Failure> = Vec::new();
         for index in 0..self.servers.len() {
             match self.login_to(index).await {
-                Ok(token) => return Ok(token),
+                Ok(token) => {
+                    if !failures.is_empty() {
+                        let failed: Vec<&str> =
+                            failures.iter().map(|f| f.reason.as_str()).collect();
+                        tracing::warn!(
+                            name = NAME,
+                            server = %token.server(),
+                            failed = %failed.join("; "),
+                            "logged in after other servers failed"
+                        );
+                    }
+                    return Ok(token);
+                }
                 Err(failure) => {
-                    tracing::warn!(name = NAME, error = %failure.error, "login failed");
+                    tracing::debug!(name = NAME, error = %failure.error, "login failed on one server");
                     failures.push(failure);
                 }
             }
