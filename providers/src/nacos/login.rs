@@ -40,7 +40,8 @@
 //! 3. Otherwise `refused` is current, and a *forced* login replaces it now, unless the backoff
 //!    holds it back ([`Relogin::HeldBack`], with the time the next one is allowed; no login is made).
 //!    Concurrent callers refused with the same token cause one login: the others wait for it and then
-//!    get its token, as in 1.
+//!    get its token, as in 1 (or, if it failed, [`Relogin::HeldBack`]: the failure counts against the
+//!    next forced login).
 //!
 //! The backoff counts only forced logins. A forced login may start `gap(s)` after the previous forced
 //! login ended, where `gap(s) = min(`[`RELOGIN_MIN_GAP`]` × 2^(s−1), `[`RELOGIN_MAX_GAP`]`)` for
@@ -53,8 +54,10 @@
 //! `s` goes back to 0 when a token a forced login produced is refused [`RELOGIN_MAX_GAP`] or more
 //! after it was issued (it was accepted in between), and when a login that was not forced (a
 //! scheduled renewal, or a load by [`NacosLogin::token`]) has succeeded since the last forced login.
-//! So a server that refuses every token sees forced logins at 0, 1, 3, 7, 15, 31, 63, 123, 183 … s,
-//! and after a token secret rotation every client logs in once, at once.
+//! So a server that refuses every token right away sees forced logins at 0, 1, 3, 7, 15, 31, 63, 123,
+//! 183 … s (by the login's clock, [`Builder::context`]), while after a token secret rotation every
+//! client logs in once, at once. There is no jitter: each client's forced logins follow its own
+//! refusals, not a shared schedule.
 
 use super::server_list::{ServerList, DEFAULT_CONTEXT_PATH};
 use crate::context::Context;

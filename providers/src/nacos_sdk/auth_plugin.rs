@@ -24,8 +24,8 @@
 //! handed out last (the one nacos-sdk is sending): if it is still current, the plugin logs in again
 //! at once, under [`NacosLogin::relogin`]'s rule (forced logins back off while the server keeps
 //! refusing; scheduled renewals do not count), and the next identity nacos-sdk reads carries the new
-//! token. Everything here is `async` or lock-free: it works on current-thread and multi-thread
-//! runtimes alike, and from nacos-sdk's own tasks.
+//! token. Nothing here blocks a thread or holds a lock across an `.await`: it works on
+//! current-thread and multi-thread runtimes alike, and from nacos-sdk's own tasks.
 //!
 //! nacos-sdk's `ClientProps::auth_*` settings are not read (the plugin's `AuthContext` is private to
 //! nacos-sdk): configure this builder instead.
@@ -599,6 +599,37 @@ mod tests {
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    #[test]
+    fn the_newest_token_handed_out_is_the_refused_one() {
+        let login = NacosLogin::builder("127.0.0.1:1")
+            .username("u")
+            .password("sentinel-password")
+            .build()
+            .unwrap();
+        let p = MseAuthPlugin::builder().login(login).build().unwrap();
+        let token = |serial: u64| {
+            let body = format!(r#"{{"accessToken":"token-{serial}"}}"#);
+            let response = crate::http::HttpResponse {
+                status: 200,
+                body: body.into_bytes(),
+            };
+            crate::nacos::login::parse_login(&response, "o", at(TS), serial).unwrap()
+        };
+        let handed_out = || {
+            lock(&p.inner.handed_out)
+                .as_ref()
+                .map(|t| t.access_token().to_string())
+        };
+        assert_eq!(handed_out(), None);
+        p.note_handed_out(&token(2));
+        // A request that read the identity before the newer token was published, noted late.
+        p.note_handed_out(&token(1));
+        assert_eq!(handed_out().as_deref(), Some("token-2"));
+        p.note_handed_out(&token(3));
+        assert_eq!(handed_out().as_deref(), Some("token-3"));
+        assert!(!format!("{p:?}").contains("token-3"));
     }
 
     #[test]
