@@ -30,7 +30,8 @@ pub enum Fault {
     Delay(Duration),
     /// Answer 200 with JSON that lacks the credentials (`Credentials` for STS, `AccessKeyId` for the
     /// metadata service and the credentials URI; an empty body for the IMDS token and role name;
-    /// only `RequestId` for KMS).
+    /// only `RequestId` for KMS; no `accessToken` for a Nacos login, an empty body for a Nacos config
+    /// read).
     MissingFields,
 }
 
@@ -114,5 +115,6 @@ pub(crate) fn missing_fields_reply(endpoint: Endpoint, now: SystemTime) -> Reply
         Endpoint::NacosLogin => {
             Reply::json(200, &json!({ "tokenTtl": 18000, "globalAdmin": false }))
         }
+        Endpoint::NacosGetConfig => Reply::text(200, ""),
     }
 }

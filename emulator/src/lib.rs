@@ -1,4 +1,5 @@
-//! A local cloud on 127.0.0.1: STS, ECS instance metadata, a credentials URI, KMS and Nacos login.
+//! A local cloud on 127.0.0.1: STS, ECS instance metadata, a credentials URI, KMS and Nacos login
+//! (with a token-checked config read).
 //!
 //! It depends on the `mse-auth` core only, so the providers crate can test against it (it is their
 //! dev-dependency) and the `mse-auth` CLI can serve it (`mse-auth emulator`).
@@ -15,6 +16,8 @@
 //! | [`Endpoint::CredentialsUri`] | `GET /credentials/<random token>` ([`Emulator::credentials_uri`]) | a credentials URI |
 //! | [`Endpoint::KmsGetSecretValue`] | `POST /`, `Action=GetSecretValue`, `Version=2016-01-20`, signed as for `AssumeRole` | KMS: secrets from [`Emulator::kms_put_ram_secret`] / [`Emulator::kms_put_secret`], rotated by [`Emulator::kms_rotate_secret`]; `Forbidden.ResourceNotFound` otherwise |
 //! | [`Endpoint::KmsGenerateDataKey`], [`Endpoint::KmsEncrypt`], [`Endpoint::KmsDecrypt`] | same, signed | KMS: master keys from [`Emulator::kms_create_key`]; blobs are real AES-256-GCM under the master key and carry the key id; `Encrypt` takes at most 6 KB; tampered or foreign blobs get 400 `InvalidParameter` |
+//! | [`Endpoint::NacosLogin`] | `POST` or `GET` `/nacos/v3/auth/user/login`, `/nacos/v1/auth/users/login`, `/nacos/v1/auth/login`; `username`, `password` in the query or form body | Nacos/rnacos login: users from [`Emulator::nacos_add_user`], a fresh 64-character token valid for [`Emulator::set_nacos_token_ttl`] (18,000 s by default); 403 `unknown user!` otherwise |
+//! | [`Endpoint::NacosGetConfig`] | `GET /nacos/v1/cs/configs?dataId=..&group=..`, the token as `Authorization: Bearer`, an `accessToken` parameter or an `accessToken` header | the Nacos config open API: 200 with the content of [`Emulator::nacos_put_config`] (404 `config data not exist` without one) for a token it issued that has not expired (by its clock) nor been revoked ([`Emulator::nacos_revoke_tokens`]); 403 with Nacos's JSON error (`user not found!`, `token invalid!`, `Invalid signature`, `token expired!`) otherwise |
 //!
 //! Every credential response issues a fresh STS credential (`STS.…` id, secret, token) that expires
 //! after [`Emulator::set_credential_lifetime`] (default: the requested `DurationSeconds` for STS,
@@ -143,6 +146,8 @@ pub enum Endpoint {
     KmsDecrypt,
     /// Nacos username/password login (v3 or v1 path).
     NacosLogin,
+    /// Nacos config read, `GET /nacos/v1/cs/configs` (token-checked).
+    NacosGetConfig,
 }
 
 impl Endpoint {
@@ -436,6 +441,47 @@ impl Emulator {
         self.state.lock().nacos_token_ttl = Some(ttl.max(Duration::from_secs(1)));
     }
 
+    /// Refuses every Nacos token issued so far, as a server does after its token secret changed
+    /// (spec §A.9): config reads with them get 403 `Invalid signature`. Tokens issued afterwards are
+    /// accepted.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let emulator = mse_auth_emulator::Emulator::start().await?;
+    /// emulator.nacos_add_user("nacos", "example-password");
+    /// emulator.nacos_put_config("app.yaml", "DEFAULT_GROUP", "k: v");
+    /// let client = reqwest::Client::builder().no_proxy().build()?;
+    /// let base = emulator.base_url();
+    /// let login = client
+    ///     .post(format!("{base}/nacos/v3/auth/user/login"))
+    ///     .form(&[("username", "nacos"), ("password", "example-password")])
+    ///     .send()
+    ///     .await?
+    ///     .json::<serde_json::Value>()
+    ///     .await?;
+    /// let token = login["accessToken"].as_str().unwrap_or_default().to_owned();
+    /// let read = || {
+    ///     client
+    ///         .get(format!("{base}/nacos/v1/cs/configs?dataId=app.yaml&group=DEFAULT_GROUP"))
+    ///         .header("accessToken", &token)
+    ///         .send()
+    /// };
+    /// assert_eq!(read().await?.text().await?, "k: v");
+    /// emulator.nacos_revoke_tokens();
+    /// assert_eq!(read().await?.status(), 403);
+    /// # Ok(()) }
+    /// ```
+    pub fn nacos_revoke_tokens(&self) {
+        self.state.lock().nacos.revoke_all();
+    }
+
+    /// Stores the content a config read (`GET /nacos/v1/cs/configs`) of `data_id` in `group`
+    /// answers, whatever its `tenant`; replaces an earlier one.
+    pub fn nacos_put_config(&self, data_id: &str, group: &str, content: &str) {
+        self.state.lock().nacos.put_config(data_id, group, content);
+    }
+
     /// The Nacos server address to give a client: `127.0.0.1:<port>` (context path `/nacos`).
     pub fn nacos_server_addr(&self) -> String {
         self.local_addr().to_string()
@@ -447,7 +493,8 @@ impl Emulator {
     }
 
     /// Requests whose URL (path or query, raw or percent-decoded) carried a secret the emulator knows:
-    /// an AccessKey secret, an issued secret or security token, an OIDC token, or a KMS data key,
+    /// an AccessKey secret, an issued secret or security token, an OIDC token, a Nacos token, or a
+    /// KMS data key,
     /// `Encrypt` plaintext (8 characters or more) or `CiphertextBlob`. Each entry names the
     /// request and what leaked, never the secret itself. Empty when every client kept secrets out of
     /// URLs.
@@ -466,6 +513,7 @@ impl Emulator {
                 .iter()
                 .map(|t| ("an OIDC token", t.as_str())),
         );
+        secrets.extend(state.nacos.tokens().map(|t| ("a Nacos token", t)));
         for key in state.sts_keys.values() {
             secrets.push(("an issued secret", &key.secret));
             secrets.push(("an issued security token", &key.security_token));

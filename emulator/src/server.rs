@@ -75,6 +75,7 @@ enum Route {
     ImdsCredentials(String),
     CredentialsUri(String),
     NacosLogin(Vec<(String, String)>),
+    NacosConfig(Vec<(String, String)>),
     NotFound,
 }
 
@@ -87,6 +88,7 @@ impl Route {
             Route::ImdsCredentials(_) => Some(Endpoint::ImdsCredentials),
             Route::CredentialsUri(_) => Some(Endpoint::CredentialsUri),
             Route::NacosLogin(_) => Some(Endpoint::NacosLogin),
+            Route::NacosConfig(_) => Some(Endpoint::NacosGetConfig),
             Route::NotFound => None,
         }
     }
@@ -117,6 +119,7 @@ fn params(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Vec<(String,
 fn route(path: &str, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Route {
     match path {
         p if nacos::LOGIN_PATHS.contains(&p) => Route::NacosLogin(params(query, headers, body)),
+        nacos::CONFIG_PATH => Route::NacosConfig(params(query, headers, body)),
         "" | "/" => {
             let params = params(query, headers, body);
             let endpoint = match params.iter().find(|(k, _)| k == "Action") {
@@ -198,6 +201,14 @@ fn dispatch(state: &State, method: &Method, route: Route, headers: &HeaderMap) -
             nacos::login(state, &params)
         }
         Route::NacosLogin(_) => method_not_allowed(),
+        Route::NacosConfig(params) if method == Method::GET => nacos::get_config(
+            state,
+            &params,
+            header(headers, "authorization"),
+            header(headers, "accesstoken"),
+            now,
+        ),
+        Route::NacosConfig(_) => method_not_allowed(),
         Route::NotFound => Reply::text(404, "Not Found"),
     }
 }

@@ -67,8 +67,8 @@ pub(crate) struct Inner {
     pub(crate) oidc_tokens_seen: Vec<String>,
     /// Nacos users (name → password).
     pub(crate) nacos_users: HashMap<String, String>,
-    /// Every Nacos token issued, for [`super::Emulator::url_leaks`].
-    pub(crate) nacos_tokens: Vec<String>,
+    /// Issued Nacos tokens and stored configs.
+    pub(crate) nacos: super::nacos::Nacos,
     /// Lifetime of Nacos tokens (default 18,000 s).
     pub(crate) nacos_token_ttl: Option<Duration>,
     pub(crate) imds_role: String,
@@ -104,7 +104,7 @@ impl State {
                 oidc_token: None,
                 oidc_tokens_seen: Vec::new(),
                 nacos_users: HashMap::new(),
-                nacos_tokens: Vec::new(),
+                nacos: super::nacos::Nacos::default(),
                 nacos_token_ttl: None,
                 imds_role: DEFAULT_IMDS_ROLE.to_owned(),
                 imds_token_required: false,

@@ -102,5 +102,5 @@ pub fn nacos_login(status: u16, body: &[u8], origin: &str) -> Result<()> {
         body: body.to_vec(),
     };
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-    crate::nacos::login::parse_login(&response, origin, now).map(drop)
+    crate::nacos::login::parse_login(&response, origin, now, 0).map(drop)
 }

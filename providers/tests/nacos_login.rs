@@ -3,7 +3,8 @@
 
 mod support;
 
-use mse_auth_providers::nacos::NacosLogin;
+use mse_auth_providers::nacos::login::RELOGIN_MIN_GAP;
+use mse_auth_providers::nacos::{NacosLogin, Relogin};
 use mse_auth_providers::ErrorKind;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -110,13 +111,18 @@ async fn every_server_failing_names_them_all() {
 
 #[tokio::test]
 async fn no_user_name_means_no_login() {
+    let server = Canned::start(nacos3).await;
+    let someone_elses = login(&server.base_url()).token().await.unwrap().unwrap();
     let l = NacosLogin::builder("127.0.0.1:1").build().unwrap();
     assert!(l.token().await.unwrap().is_none());
-    assert!(l.relogin().await.unwrap().is_none());
+    assert!(matches!(
+        l.relogin(&someone_elses).await.unwrap(),
+        Relogin::Disabled
+    ));
 }
 
 #[tokio::test]
-async fn the_token_is_refreshed_before_its_ttl_and_relogin_is_rate_limited() {
+async fn the_token_is_refreshed_before_its_ttl_and_relogin_replaces_a_refused_one_at_once() {
     let server = Canned::start(short_ttl).await;
     let clock = support::clock().await;
     let l = NacosLogin::builder(server.base_url())
@@ -142,18 +148,28 @@ async fn the_token_is_refreshed_before_its_ttl_and_relogin_is_rate_limited() {
         "refreshed before the TTL ended"
     );
     let second = l.current().unwrap();
-    // A 403 right after a login does not log in again (once per 60 s) ...
-    let again = l.relogin().await.unwrap().unwrap();
-    assert_eq!(again.access_token(), second.access_token());
-    // ... but does once the last login is a minute old.
-    clock.advance(Duration::from_secs(61)).await;
+    // A 403 right after the scheduled renewal logs in again at once: renewals do not count ...
     let before = SHORT_LOGINS.load(Ordering::SeqCst);
-    let fresh = l.relogin().await.unwrap().unwrap();
+    let fresh = match l.relogin(&second).await.unwrap() {
+        Relogin::Replaced(token) => token,
+        other => panic!("{other:?}"),
+    };
     assert_eq!(SHORT_LOGINS.load(Ordering::SeqCst), before + 1);
     assert_ne!(fresh.access_token(), second.access_token());
-    let skipped = l.relogin().await.unwrap().unwrap();
-    assert_eq!(skipped.access_token(), fresh.access_token());
+    // ... a late 403 for the token it replaced gets the new one without a login ...
+    let same = l.relogin(&second).await.unwrap();
+    assert_eq!(same.token().unwrap().access_token(), fresh.access_token());
+    // ... and a 403 for the forced login's own token within RELOGIN_MIN_GAP is held back.
+    let now = clock.now();
+    match l.relogin(&fresh).await.unwrap() {
+        Relogin::HeldBack { until } => assert_eq!(until, now + RELOGIN_MIN_GAP),
+        other => panic!("{other:?}"),
+    }
     assert_eq!(SHORT_LOGINS.load(Ordering::SeqCst), before + 1);
+    clock.advance(RELOGIN_MIN_GAP).await;
+    let third = l.relogin(&fresh).await.unwrap();
+    assert!(third.replaced(), "{third:?}");
+    assert_eq!(SHORT_LOGINS.load(Ordering::SeqCst), before + 2);
 }
 
 #[tokio::test]

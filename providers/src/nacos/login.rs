@@ -10,7 +10,10 @@
 //! - The token is refreshed at `ttl − U[ttl/15, ttl/10)` after login (Java 2.5.1+, spec §A.6), in the
 //!   background, so requests never wait for a login once the first one is done.
 //! - [`NacosLogin::relogin`] is for callers whose request was refused with 403 (HTTP 403, or a gRPC
-//!   `ErrorResponse` with `errorCode` 403): it logs in again, at most once per 60 s.
+//!   `ErrorResponse` with `errorCode` 403): given the refused token, it logs in again at once if that
+//!   token is still current, returns the newer one if not, and says whether a retry can succeed
+//!   ([`Relogin`]). Its forced logins are rate-limited on their own (scheduled renewals do not count):
+//!   see [the relogin rule](#the-relogin-rule).
 //! - An empty user name means no login at all ([`NacosLogin::token`] returns `None`); a user name
 //!   with an empty password is an `InvalidConfiguration` error of [`Builder::build`].
 //! - The password and the token never reach `Debug`, logs or error messages.
@@ -27,6 +30,34 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! # The relogin rule
+//! [`NacosLogin::relogin`]`(refused)`, where `refused` is the token the server refused (compared by
+//! value):
+//! 1. If the current token is another one, it is returned ([`Relogin::Replaced`]), without a login:
+//!    a scheduled renewal, or a concurrent caller's relogin, has already replaced `refused`.
+//! 2. If no valid token is cached, one is loaded as [`NacosLogin::token`] does.
+//! 3. Otherwise `refused` is current, and a *forced* login replaces it now, unless the backoff
+//!    holds it back ([`Relogin::HeldBack`], with the time the next one is allowed; no login is made).
+//!    Concurrent callers refused with the same token cause one login: the others wait for it and then
+//!    get its token, as in 1 (or, if it failed, [`Relogin::HeldBack`]: the failure counts against the
+//!    next forced login).
+//!
+//! The backoff counts only forced logins. A forced login may start `gap(s)` after the previous forced
+//! login ended, where `gap(s) = min(`[`RELOGIN_MIN_GAP`]` × 2^(s−1), `[`RELOGIN_MAX_GAP`]`)` for
+//! `s ≥ 1`, and [`RELOGIN_MIN_GAP`] for `s = 0`: 1 s, 1 s, 2 s, 4 s … 32 s, then 60 s. `s` counts the
+//! signs, in a row, that the server keeps refusing:
+//! - `s + 1` for each forced login that fails (its error is returned, with the server's message);
+//! - `s + 1` when a token a forced login produced is refused less than [`RELOGIN_MAX_GAP`] after it
+//!   was issued (counted once per token).
+//!
+//! `s` goes back to 0 when a token a forced login produced is refused [`RELOGIN_MAX_GAP`] or more
+//! after it was issued (it was accepted in between), and when a login that was not forced (a
+//! scheduled renewal, or a load by [`NacosLogin::token`]) has succeeded since the last forced login.
+//! So a server that refuses every token right away sees forced logins at 0, 1, 3, 7, 15, 31, 63, 123,
+//! 183 … s (by the login's clock, [`Builder::context`]), while after a token secret rotation every
+//! client logs in once, at once. There is no jitter: each client's forced logins follow its own
+//! refusals, not a shared schedule.
 
 use super::server_list::{ServerList, DEFAULT_CONTEXT_PATH};
 use crate::context::Context;
@@ -36,7 +67,8 @@ use mse_auth::error::escape_untrusted;
 use mse_auth::{CredentialsError, ErrorKind, RefreshCache, Result};
 use serde::Deserialize;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use zeroize::Zeroizing;
 
@@ -46,8 +78,20 @@ pub const NAME: &str = "nacos_login";
 pub const LOGIN_V3: &str = "/v3/auth/user/login";
 /// The login path of Nacos 1.x/2.x.
 pub const LOGIN_V1: &str = "/v1/auth/users/login";
-/// Shortest interval between two [`NacosLogin::relogin`] logins.
-pub const RELOGIN_INTERVAL: Duration = Duration::from_secs(60);
+/// Shortest gap between two forced logins of [`NacosLogin::relogin`] (from the end of one to the
+/// start of the next), and the first step of their backoff. See [the relogin rule](self#the-relogin-rule).
+///
+/// ```
+/// use std::time::Duration;
+/// use mse_auth_providers::nacos::login::{RELOGIN_MAX_GAP, RELOGIN_MIN_GAP};
+/// // While the server keeps refusing, the gaps double from the minimum up to the maximum.
+/// assert_eq!((RELOGIN_MIN_GAP, RELOGIN_MAX_GAP), (Duration::from_secs(1), Duration::from_secs(60)));
+/// ```
+pub const RELOGIN_MIN_GAP: Duration = Duration::from_secs(1);
+/// Longest gap between two forced logins of [`NacosLogin::relogin`] (the backoff's cap); also how
+/// long a forced token must have been in use before its refusal no longer counts against the next
+/// forced login. See [the relogin rule](self#the-relogin-rule).
+pub const RELOGIN_MAX_GAP: Duration = Duration::from_secs(60);
 /// Token lifetime assumed when the server does not say (`tokenTtl` absent).
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(18_000);
 
@@ -60,6 +104,8 @@ struct TokenInner {
     ttl: Duration,
     issued_at: SystemTime,
     server: String,
+    /// Which login of its [`NacosLogin`] produced it, counted from 1 (0: not from a login).
+    serial: u64,
 }
 
 impl NacosToken {
@@ -81,6 +127,11 @@ impl NacosToken {
     /// `scheme://host:port` of the server that issued it.
     pub fn server(&self) -> &str {
         &self.0.server
+    }
+
+    /// Which login of its [`NacosLogin`] produced it: later logins have greater serials.
+    pub(crate) fn serial(&self) -> u64 {
+        self.0.serial
     }
 }
 
@@ -105,15 +156,93 @@ impl Expiring for NacosToken {
             ttl: self.0.ttl,
             issued_at: self.0.issued_at,
             server: self.0.server.clone(),
+            serial: self.0.serial,
         }))
     }
+}
+
+/// What [`NacosLogin::relogin`] did, and whether a retry of the refused request can succeed: only
+/// after [`Replaced`](Relogin::Replaced). See [the relogin rule](self#the-relogin-rule).
+///
+/// ```no_run
+/// use mse_auth_providers::nacos::{NacosLogin, Relogin};
+/// # async fn demo(login: &NacosLogin) -> Result<(), mse_auth_providers::CredentialsError> {
+/// let Some(token) = login.token().await? else { return Ok(()) };
+/// // ... the server answered 403 to a request carrying `token` ...
+/// match login.relogin(&token).await? {
+///     Relogin::Replaced(fresh) => { /* retry the request with `fresh` */ }
+///     Relogin::HeldBack { until } => println!("the server keeps refusing; next login at {until:?}"),
+///     other => println!("a retry would be refused again: {other:?}"),
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Relogin {
+    /// The current token is not the refused one: retry with it. It is either the token of a login made
+    /// after the refused one (a scheduled renewal, a concurrent relogin), returned without a login,
+    /// or the token of this call's forced login.
+    Replaced(NacosToken),
+    /// The refused token is still current and the backoff allows no forced login before `until` (by
+    /// the login's clock): no login was made, and a retry now would be refused again.
+    HeldBack {
+        /// When the next forced login is allowed.
+        until: SystemTime,
+    },
+    /// The forced login succeeded, but the server handed back the refused token (a server-side token
+    /// cache, spec §A.5): a retry would be refused again.
+    Unchanged(NacosToken),
+    /// No user name is configured: there is no token to replace.
+    Disabled,
+}
+
+impl Relogin {
+    /// `true` when the caller now has a token other than the refused one ([`Relogin::Replaced`]): only
+    /// then can a retry succeed.
+    pub fn replaced(&self) -> bool {
+        matches!(self, Relogin::Replaced(_))
+    }
+
+    /// The token to retry with, for [`Relogin::Replaced`].
+    pub fn token(&self) -> Option<&NacosToken> {
+        match self {
+            Relogin::Replaced(token) => Some(token),
+            _ => None,
+        }
+    }
+}
+
+/// The gap a forced login keeps after the previous one with `strikes` signs of refusal in a row.
+fn relogin_gap(strikes: u32) -> Duration {
+    let doublings = strikes.saturating_sub(1).min(31);
+    RELOGIN_MIN_GAP
+        .saturating_mul(1 << doublings)
+        .min(RELOGIN_MAX_GAP)
+}
+
+/// The bookkeeping of forced logins; its lock is held across a forced login (single flight).
+#[derive(Default)]
+struct Forced {
+    /// When the last forced login ended (or began, while it runs).
+    ended: Option<SystemTime>,
+    /// Signs in a row that the server keeps refusing.
+    strikes: u32,
+    /// Serial of the token the last forced login produced (0 after a failure).
+    token: u64,
+    /// Serial of the newest token when the last forced login ended: newer ones came from loads that
+    /// were not forced.
+    watermark: u64,
+    /// Serial of the forced token whose refusal has been counted.
+    counted: u64,
 }
 
 /// Logs in to Nacos and keeps the token fresh.
 pub struct NacosLogin {
     cache: Option<RefreshCache<NacosToken>>,
     ctx: Context,
-    last_relogin: Mutex<Option<SystemTime>>,
+    /// The serial of the last token a login produced.
+    serials: Arc<AtomicU64>,
+    forced: tokio::sync::Mutex<Forced>,
 }
 
 impl fmt::Debug for NacosLogin {
@@ -191,28 +320,89 @@ impl NacosLogin {
         self.cache.as_ref().and_then(RefreshCache::current)
     }
 
-    /// Logs in again after the server refused a token (HTTP 403, or gRPC `errorCode` 403), unless the
-    /// last login was less than 60 s ago: then the current token is returned, since a fresh one would not
-    /// help and a storm of logins would.
-    pub async fn relogin(&self) -> Result<Option<NacosToken>> {
+    /// After the server refused `refused` (HTTP 403, or gRPC `errorCode` 403): replaces it, by a login
+    /// now if it is still the current token, and says whether a retry can succeed. See
+    /// [the relogin rule](self#the-relogin-rule): a newer current token is returned without a login,
+    /// concurrent callers refused with the same token cause one login, and forced logins back off
+    /// ([`Relogin::HeldBack`]) while the server keeps refusing. A failed login returns its error.
+    ///
+    /// ```no_run
+    /// # use mse_auth_providers::nacos::NacosLogin;
+    /// # async fn demo(login: &NacosLogin) -> Result<(), mse_auth_providers::CredentialsError> {
+    /// let token = login.token().await?.expect("a user name is configured");
+    /// // ... the request with `token` was answered 403 ...
+    /// if let Some(fresh) = login.relogin(&token).await?.token() {
+    ///     assert_ne!(fresh.access_token(), token.access_token()); // retry with `fresh`
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn relogin(&self, refused: &NacosToken) -> Result<Relogin> {
         let Some(cache) = &self.cache else {
-            return Ok(None);
+            return Ok(Relogin::Disabled);
         };
+        let classify = |token: NacosToken| {
+            if token.access_token() == refused.access_token() {
+                Relogin::Unchanged(token)
+            } else {
+                Relogin::Replaced(token)
+            }
+        };
+        let mut forced = self.forced.lock().await;
+        let Some(current) = cache.current() else {
+            // Nothing valid is cached: an ordinary load, shared with concurrent callers.
+            drop(forced);
+            return cache.get().await.map(classify);
+        };
+        if current.access_token() != refused.access_token() {
+            return Ok(Relogin::Replaced(current));
+        }
         let now = self.ctx.time().now();
-        let recent = |at: SystemTime| now.duration_since(at).unwrap_or_default() < RELOGIN_INTERVAL;
-        {
-            let mut last = self.last_relogin.lock().unwrap_or_else(|p| p.into_inner());
-            let newest_login = cache.current().map(|t| t.issued_at());
-            if last.is_some_and(recent) || newest_login.is_some_and(recent) {
+        if current.serial() > forced.watermark {
+            // A login that was not forced succeeded since the last forced one.
+            forced.strikes = 0;
+        } else if current.serial() == forced.token && forced.counted != current.serial() {
+            forced.counted = current.serial();
+            let age = now.duration_since(current.issued_at()).unwrap_or_default();
+            if age < RELOGIN_MAX_GAP {
+                forced.strikes = forced.strikes.saturating_add(1);
+            } else {
+                forced.strikes = 0;
+            }
+        }
+        if let Some(ended) = forced.ended {
+            let until = ended + relogin_gap(forced.strikes);
+            if now < until {
                 tracing::debug!(
                     name = NAME,
-                    "relogin skipped: the last login is less than 60 s old"
+                    strikes = forced.strikes,
+                    "relogin held back: the server keeps refusing the tokens of forced logins"
                 );
-                return Ok(cache.current());
+                return Ok(Relogin::HeldBack { until });
             }
-            *last = Some(now);
         }
-        cache.refresh().await.map(Some)
+        tracing::debug!(
+            name = NAME,
+            strikes = forced.strikes,
+            "the current token was refused: logging in again"
+        );
+        // A cancelled login still counts, from its start.
+        forced.ended = Some(now);
+        let result = cache.refresh().await;
+        forced.ended = Some(self.ctx.time().now());
+        match result {
+            Ok(token) => {
+                forced.token = token.serial();
+                forced.watermark = token.serial();
+                Ok(classify(token))
+            }
+            Err(err) => {
+                // Logged by the cache, once.
+                forced.token = 0;
+                forced.watermark = self.serials.load(Ordering::Acquire);
+                forced.strikes = forced.strikes.saturating_add(1);
+                Err(err)
+            }
+        }
     }
 }
 
@@ -265,6 +455,7 @@ impl Builder {
                 ),
             ));
         }
+        let serials = Arc::new(AtomicU64::new(0));
         let cache = (!self.username.trim().is_empty()).then(|| {
             let login = Arc::new(Login {
                 ctx: ctx.clone(),
@@ -272,6 +463,7 @@ impl Builder {
                 username: self.username,
                 password: self.password,
                 timeouts: self.timeouts,
+                serials: serials.clone(),
             });
             ctx.cache_builder(NAME)
                 // Refresh at ttl − U[ttl/15, ttl/10): 90–93.3 % of the lifetime, so the token must
@@ -286,7 +478,8 @@ impl Builder {
         Ok(NacosLogin {
             cache,
             ctx,
-            last_relogin: Mutex::new(None),
+            serials,
+            forced: tokio::sync::Mutex::new(Forced::default()),
         })
     }
 }
@@ -298,6 +491,8 @@ struct Login {
     username: String,
     password: Zeroizing<String>,
     timeouts: Timeouts,
+    /// The serial of the last token produced, shared with [`NacosLogin`].
+    serials: Arc<AtomicU64>,
 }
 
 #[derive(Deserialize)]
@@ -310,14 +505,27 @@ struct LoginResponse {
 
 impl Login {
     /// Tries every server in order; the first 2xx wins. When every server fails, the error lists each
-    /// with its own reason.
+    /// with its own reason (the cache logs it, once, at `warn`); when a later server succeeds, the
+    /// earlier failures are logged here, in one line at `warn`.
     async fn login(&self) -> Result<NacosToken> {
-        let mut failures = Vec::new();
+        let mut failures: Vec<Failure> = Vec::new();
         for index in 0..self.servers.len() {
             match self.login_to(index).await {
-                Ok(token) => return Ok(token),
+                Ok(token) => {
+                    if !failures.is_empty() {
+                        let failed: Vec<&str> =
+                            failures.iter().map(|f| f.reason.as_str()).collect();
+                        tracing::warn!(
+                            name = NAME,
+                            server = %token.server(),
+                            failed = %failed.join("; "),
+                            "logged in after other servers failed"
+                        );
+                    }
+                    return Ok(token);
+                }
                 Err(failure) => {
-                    tracing::warn!(name = NAME, error = %failure.error, "login failed");
+                    tracing::debug!(name = NAME, error = %failure.error, "login failed on one server");
                     failures.push(failure);
                 }
             }
@@ -356,7 +564,8 @@ impl Login {
                 .with_status(response.status),
             });
         }
-        parse_login(&response, &origin, self.ctx.time().now()).map_err(|error| Failure {
+        let serial = self.serials.fetch_add(1, Ordering::AcqRel) + 1;
+        parse_login(&response, &origin, self.ctx.time().now(), serial).map_err(|error| Failure {
             reason: error.message().to_string(),
             error,
         })
@@ -485,11 +694,12 @@ fn all_failed(mut failures: Vec<Failure>) -> CredentialsError {
     }
 }
 
-/// Reads `accessToken` and `tokenTtl` (spec §A.3).
+/// Reads `accessToken` and `tokenTtl` (spec §A.3); `serial` numbers the login.
 pub(crate) fn parse_login(
     response: &HttpResponse,
     origin: &str,
     now: SystemTime,
+    serial: u64,
 ) -> Result<NacosToken> {
     let parsed: LoginResponse = serde_json::from_slice(&response.body).map_err(|e| {
         CredentialsError::provider(
@@ -517,6 +727,7 @@ pub(crate) fn parse_login(
         ttl,
         issued_at: now,
         server: origin.to_string(),
+        serial,
     })))
 }
 
@@ -541,20 +752,22 @@ mod tests {
             ),
             "http://h:8848",
             now,
+            1,
         )
         .unwrap();
         assert_eq!(t.access_token(), "sentinel-token");
         assert_eq!(t.ttl(), Duration::from_secs(5));
         assert_eq!(t.expiration(), Some(now + Duration::from_secs(5)));
         assert!(!format!("{t:?}").contains("sentinel-token"));
-        let t = parse_login(&response(200, r#"{"accessToken":"x"}"#), "o", now).unwrap();
+        let t = parse_login(&response(200, r#"{"accessToken":"x"}"#), "o", now, 1).unwrap();
         assert_eq!(t.ttl(), DEFAULT_TOKEN_TTL);
     }
 
     #[test]
     fn bad_login_responses_are_provider_errors() {
         let now = SystemTime::UNIX_EPOCH;
-        let err = parse_login(&response(200, "AUTH_DISABLED"), "http://h:8848", now).unwrap_err();
+        let err =
+            parse_login(&response(200, "AUTH_DISABLED"), "http://h:8848", now, 1).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Provider);
         assert!(
             err.to_string().starts_with(
@@ -562,11 +775,43 @@ mod tests {
             ),
             "{err}"
         );
-        let err = parse_login(&response(200, r#"{"tokenTtl":5}"#), "o", now).unwrap_err();
+        let err = parse_login(&response(200, r#"{"tokenTtl":5}"#), "o", now, 1).unwrap_err();
         assert_eq!(
             err.to_string(),
             "nacos_login: HTTP 200: o: the login response has no accessToken"
         );
+    }
+
+    #[test]
+    fn relogin_gaps_double_from_the_minimum_to_the_maximum() {
+        let secs: Vec<u64> = (0..10).map(|s| relogin_gap(s).as_secs()).collect();
+        assert_eq!(secs, [1, 1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(relogin_gap(u32::MAX), RELOGIN_MAX_GAP);
+    }
+
+    #[test]
+    fn relogin_outcomes_say_whether_a_retry_can_succeed() {
+        let token = parse_login(
+            &response(200, r#"{"accessToken":"sentinel-token"}"#),
+            "o",
+            SystemTime::UNIX_EPOCH,
+            1,
+        )
+        .unwrap();
+        let replaced = Relogin::Replaced(token.clone());
+        assert!(replaced.replaced());
+        assert_eq!(replaced.token().map(NacosToken::serial), Some(1));
+        for other in [
+            Relogin::Unchanged(token),
+            Relogin::HeldBack {
+                until: SystemTime::UNIX_EPOCH,
+            },
+            Relogin::Disabled,
+        ] {
+            assert!(!other.replaced() && other.token().is_none(), "{other:?}");
+            assert!(!format!("{other:?}").contains("sentinel-token"));
+        }
+        assert!(!format!("{replaced:?}").contains("sentinel-token"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub mod login;
 pub mod server_identity;
 pub mod server_list;
 
-pub use login::{NacosLogin, NacosToken};
+pub use login::{NacosLogin, NacosToken, Relogin};
 pub use server_identity::ServerIdentity;
 pub use server_list::ServerList;
 

@@ -10,7 +10,8 @@
 //! nacos-sdk calls `login` at start and then every 30 s; it awaits the token and warms the credentials,
 //! both cheap while fresh: the caches refresh ahead of expiry by themselves (the token at
 //! `ttl − U[ttl/15, ttl/10)`), so requests keep working between nacos-sdk's rounds (spec §G.4.3). A failed
-//! refresh is logged in one line at `warn` and never panics (a panic would stop nacos-sdk's login task).
+//! refresh is logged in one line at `warn` (by the cache that failed) and never panics (a panic would
+//! stop nacos-sdk's login task).
 //!
 //! `get_login_identity` is synchronous and runs on the request's thread: it reads only the cached
 //! snapshots and signs (a few microseconds). When nothing valid is cached (the first login failed, the
@@ -19,12 +20,17 @@
 //!
 //! nacos-sdk 0.8 does not tell the plugin about a 403. Keep a clone of the plugin and call
 //! [`MseAuthPlugin::relogin_if_forbidden`] with the error of a refused call (or [`MseAuthPlugin::relogin`]
-//! yourself), then retry: it logs in again at once, at most once per 60 s.
+//! yourself), and retry when it answers `true`. The refused token is taken to be the one the plugin
+//! handed out last (the one nacos-sdk is sending): if it is still current, the plugin logs in again
+//! at once, under [`NacosLogin::relogin`]'s rule (forced logins back off while the server keeps
+//! refusing; scheduled renewals do not count), and the next identity nacos-sdk reads carries the new
+//! token. Nothing here blocks a thread or holds a lock across an `.await`: it works on
+//! current-thread and multi-thread runtimes alike, and from nacos-sdk's own tasks.
 //!
 //! nacos-sdk's `ClientProps::auth_*` settings are not read (the plugin's `AuthContext` is private to
 //! nacos-sdk): configure this builder instead.
 
-use crate::nacos::NacosLogin;
+use crate::nacos::{NacosLogin, NacosToken, Relogin};
 use async_trait::async_trait;
 use aws_smithy_async::time::{SharedTimeSource, TimeSource};
 use mse_auth::sign::spas::{config_identity, naming_identity, Identity, SpasOptions};
@@ -32,7 +38,7 @@ use mse_auth::{Credentials, CredentialsError, CredentialsProvider, RefreshCache,
 use nacos_sdk::api::plugin::{AuthContext, AuthPlugin, LoginIdentityContext, RequestResource};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
 /// Name used in errors and logs.
@@ -58,6 +64,10 @@ struct Inner {
     relogin_requested: AtomicBool,
     /// Milliseconds since the epoch of the last background load started by `get_login_identity`.
     last_kick_ms: AtomicU64,
+    /// The newest token `identity` handed out: the one nacos-sdk is sending.
+    handed_out: Mutex<Option<NacosToken>>,
+    /// Its serial, so that the request path takes the lock only when the token changes.
+    handed_out_serial: AtomicU64,
 }
 
 impl fmt::Debug for MseAuthPlugin {
@@ -139,6 +149,8 @@ impl Builder {
                 time: self.time.unwrap_or_default(),
                 relogin_requested: AtomicBool::new(false),
                 last_kick_ms: AtomicU64::new(0),
+                handed_out: Mutex::new(None),
+                handed_out_serial: AtomicU64::new(0),
             }),
         })
     }
@@ -160,29 +172,73 @@ impl MseAuthPlugin {
         self.inner.credentials.as_ref()
     }
 
-    /// Logs in again now, after the server refused the token (HTTP 403 or gRPC `errorCode` 403), unless
-    /// the last login is less than 60 s old ([`NacosLogin::relogin`]). Errors are logged and returned.
-    pub async fn relogin(&self) -> Result<()> {
+    /// After the server refused a request (HTTP 403 or gRPC `errorCode` 403): replaces the token the
+    /// plugin handed out last, the one nacos-sdk is sending, under [`NacosLogin::relogin`]'s rule: a
+    /// newer current token is used without a login; if that token is still current, a login now
+    /// (one for all concurrent callers), unless the backoff holds it back ([`Relogin::HeldBack`]).
+    /// When no token was handed out yet (the refused request carried none), the current one, loaded
+    /// if needed, replaces it. Without a login configured: [`Relogin::Disabled`]. A failed login
+    /// returns its error, logged once at `warn` by the login's cache.
+    ///
+    /// Retry the request only if the result is [`replaced`](Relogin::replaced): the next identity
+    /// nacos-sdk reads carries the new token.
+    ///
+    /// ```no_run
+    /// # async fn demo(plugin: mse_auth_providers::nacos_sdk::MseAuthPlugin) {
+    /// match plugin.relogin().await {
+    ///     Ok(r) if r.replaced() => { /* retry the refused request */ }
+    ///     Ok(r) => println!("a retry would be refused again: {r:?}"),
+    ///     Err(e) => println!("login failed: {e}"),
+    /// }
+    /// # }
+    /// ```
+    pub async fn relogin(&self) -> Result<Relogin> {
         let Some(login) = &self.inner.login else {
-            return Ok(());
+            return Ok(Relogin::Disabled);
         };
-        login.relogin().await.map(drop).inspect_err(|e| {
-            tracing::warn!(name = NAME, error = %e, "Nacos relogin after a 403 failed");
-        })
+        let refused = lock(&self.inner.handed_out).clone();
+        match refused {
+            Some(refused) => login.relogin(&refused).await,
+            None => Ok(login
+                .token()
+                .await?
+                .map_or(Relogin::Disabled, Relogin::Replaced)),
+        }
     }
 
-    /// [`relogin`](Self::relogin) when `err` is a 403 ([`is_forbidden`](super::is_forbidden)); returns
-    /// whether it was one. Retry the request afterwards.
+    /// [`relogin`](Self::relogin) when `err` is a 403 ([`is_forbidden`](super::is_forbidden)).
+    /// Returns whether a retry can succeed: `true` only when `err` is a 403 and nacos-sdk's next
+    /// request carries a token other than the refused one. `false` when `err` is not a 403, when
+    /// the relogin was held back or failed (logged once at `warn`), when the server handed back the
+    /// same token, or without a login.
+    ///
+    /// ```no_run
+    /// # async fn demo(plugin: mse_auth_providers::nacos_sdk::MseAuthPlugin, config: nacos_sdk::api::config::ConfigService) -> nacos_sdk::api::error::Result<()> {
+    /// let read = || config.get_config("app.yaml".into(), "DEFAULT_GROUP".into());
+    /// let resp = match read().await {
+    ///     Err(e) if plugin.relogin_if_forbidden(&e).await => read().await?, // once, with the new token
+    ///     other => other?,
+    /// };
+    /// # Ok(()) }
+    /// ```
     pub async fn relogin_if_forbidden(&self, err: &nacos_sdk::api::error::Error) -> bool {
         if !super::is_forbidden(err) {
             return false;
         }
-        let _ = self.relogin().await;
-        true
+        match self.relogin().await {
+            Ok(relogin) => {
+                if !relogin.replaced() {
+                    tracing::debug!(name = NAME, ?relogin, "the refused token was not replaced");
+                }
+                relogin.replaced()
+            }
+            // The login's cache logged the failure.
+            Err(_) => false,
+        }
     }
 
     /// Synchronous variant of [`relogin`](Self::relogin) (e.g. from a listener callback): the next
-    /// `login` round of nacos-sdk (within 30 s) logs in again, still at most once per 60 s.
+    /// `login` round of nacos-sdk (within 30 s) runs [`relogin`](Self::relogin), under the same rule.
     pub fn request_relogin(&self) {
         self.inner.relogin_requested.store(true, Ordering::Relaxed);
     }
@@ -194,7 +250,10 @@ impl MseAuthPlugin {
         let mut missing = false;
         if let Some(login) = &i.login {
             match login.current() {
-                Some(token) => entries.push((ACCESS_TOKEN, token.access_token().to_string())),
+                Some(token) => {
+                    self.note_handed_out(&token);
+                    entries.push((ACCESS_TOKEN, token.access_token().to_string()));
+                }
                 None => missing = true,
             }
         }
@@ -208,6 +267,22 @@ impl MseAuthPlugin {
             self.kick();
         }
         entries
+    }
+
+    /// Remembers `token` as the one nacos-sdk is sending, unless a newer one was handed out already.
+    fn note_handed_out(&self, token: &NacosToken) {
+        let i = &self.inner;
+        if token.serial() <= i.handed_out_serial.load(Ordering::Acquire) {
+            return;
+        }
+        let mut handed_out = lock(&i.handed_out);
+        if handed_out
+            .as_ref()
+            .is_none_or(|t| t.serial() < token.serial())
+        {
+            *handed_out = Some(token.clone());
+            i.handed_out_serial.store(token.serial(), Ordering::Release);
+        }
     }
 
     fn sign(&self, creds: &Credentials, resource: &RequestResource) -> Identity {
@@ -252,25 +327,29 @@ impl MseAuthPlugin {
         runtime.spawn(async move { plugin.refresh(false).await });
     }
 
-    /// Loads or refreshes what is due; logs failures in one line each.
+    /// Loads or refreshes what is due. A failure is logged at `warn` once, by the cache that failed.
     async fn refresh(&self, relogin: bool) {
         let i = &self.inner;
         if let Some(login) = &i.login {
             let result = if relogin {
-                login.relogin().await
+                self.relogin().await.map(drop)
             } else {
-                login.token().await
+                login.token().await.map(drop)
             };
             if let Err(e) = result {
-                tracing::warn!(name = NAME, error = %e, "Nacos login failed; requests go without a token until it succeeds");
+                tracing::debug!(name = NAME, error = %e, "no Nacos token: requests go without one until a login succeeds");
             }
         }
         if let Some(cache) = &i.credentials {
             if let Err(e) = cache.provide_credentials().await {
-                tracing::warn!(name = NAME, error = %e, "loading credentials failed; requests go unsigned until it succeeds");
+                tracing::debug!(name = NAME, error = %e, "no credentials: requests go unsigned until a load succeeds");
             }
         }
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[async_trait]
@@ -520,6 +599,37 @@ mod tests {
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    #[test]
+    fn the_newest_token_handed_out_is_the_refused_one() {
+        let login = NacosLogin::builder("127.0.0.1:1")
+            .username("u")
+            .password("sentinel-password")
+            .build()
+            .unwrap();
+        let p = MseAuthPlugin::builder().login(login).build().unwrap();
+        let token = |serial: u64| {
+            let body = format!(r#"{{"accessToken":"token-{serial}"}}"#);
+            let response = crate::http::HttpResponse {
+                status: 200,
+                body: body.into_bytes(),
+            };
+            crate::nacos::login::parse_login(&response, "o", at(TS), serial).unwrap()
+        };
+        let handed_out = || {
+            lock(&p.inner.handed_out)
+                .as_ref()
+                .map(|t| t.access_token().to_string())
+        };
+        assert_eq!(handed_out(), None);
+        p.note_handed_out(&token(2));
+        // A request that read the identity before the newer token was published, noted late.
+        p.note_handed_out(&token(1));
+        assert_eq!(handed_out().as_deref(), Some("token-2"));
+        p.note_handed_out(&token(3));
+        assert_eq!(handed_out().as_deref(), Some("token-3"));
+        assert!(!format!("{p:?}").contains("token-3"));
     }
 
     #[test]

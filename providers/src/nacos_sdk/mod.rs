@@ -24,11 +24,14 @@
 //!     .add_config_filter(Box::new(MseConfigFilter::new(Arc::new(cipher))))
 //!     .build()
 //!     .await?;
-//! match config.get_config("cipher-gcm-db.yaml".into(), "DEFAULT_GROUP".into()).await {
-//!     Ok(resp) => println!("{} bytes", resp.content().len()),
-//!     // The token was refused (e.g. the server's token key rotated): log in again now, not at expiry.
-//!     Err(e) => { plugin.relogin_if_forbidden(&e).await; }
-//! }
+//! let read = || config.get_config("cipher-gcm-db.yaml".into(), "DEFAULT_GROUP".into());
+//! let resp = match read().await {
+//!     // The token was refused (e.g. the server's token key rotated): log in again now, not at
+//!     // expiry, and retry once if the plugin now hands out another token.
+//!     Err(e) if plugin.relogin_if_forbidden(&e).await => read().await?,
+//!     other => other?,
+//! };
+//! println!("{} bytes", resp.content().len());
 //! # Ok(()) }
 //! ```
 
@@ -41,7 +44,8 @@ pub use config_filter::MseConfigFilter;
 /// `true` when nacos-sdk reports that the server refused the request's identity: a gRPC
 /// `ErrorResponse` with `errorCode` 403 (rnacos, spec §G.3.2) or a typed response whose `error_code` is
 /// 403 (Nacos, spec §A.8). Such a request is not retried by nacos-sdk; call
-/// [`MseAuthPlugin::relogin`] (or [`MseAuthPlugin::relogin_if_forbidden`]) and retry it.
+/// [`MseAuthPlugin::relogin_if_forbidden`] (or [`MseAuthPlugin::relogin`]) and retry it when that
+/// says a retry can succeed.
 pub fn is_forbidden(err: &nacos_sdk::api::error::Error) -> bool {
     use nacos_sdk::api::error::Error;
     match err {
