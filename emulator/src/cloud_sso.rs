@@ -170,6 +170,14 @@ mod tests {
             .collect()
     }
 
+    /// Headers, body, time, and the expected status and `Code`.
+    type Case<'a> = (
+        &'a [(hyper::header::HeaderName, &'static str)],
+        &'a [u8],
+        SystemTime,
+        (u16, &'a str),
+    );
+
     fn code(reply: &Reply) -> (u16, String) {
         (
             reply.status,
@@ -192,12 +200,7 @@ mod tests {
         assert!(reply.json_body()["CloudCredential"]["AccessKeyId"]
             .as_str()
             .is_some_and(|id| id.starts_with("STS.")));
-        let cases: [(
-            &[(hyper::header::HeaderName, &'static str)],
-            &[u8],
-            SystemTime,
-            (u16, &str),
-        ); 8] = [
+        let cases: [Case; 8] = [
             (&good[1..], body, now, (401, "MissingAccessToken")),
             (
                 &[
