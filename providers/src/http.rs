@@ -357,9 +357,13 @@ impl HttpClient {
             }
         }
         if let Some((content_type, body)) = &request.body {
-            builder = builder
-                .header("Content-Type", *content_type)
-                .body(body.clone());
+            builder = builder.header("Content-Type", *content_type);
+            // An empty body still says so, as the official clients' POSTs do (some servers refuse
+            // a POST without a length).
+            builder = match body.is_empty() {
+                true => builder.header("Content-Length", "0"),
+                false => builder.body(body.clone()),
+            };
         }
         let mut response = builder.send().await.map_err(|e| classify(e, "request"))?;
         let status = response.status().as_u16();

@@ -109,6 +109,7 @@ async fn a_token_within_1200_s_of_expiry_is_refreshed_then_exchanged() {
         Some(format!("Bearer {}", tokens[0].access_token).as_str())
     );
     assert_eq!(exchange.body, "");
+    assert_eq!(exchange.header("content-length"), Some("0"));
     emulator.assert_no_url_leaks();
 }
 
