@@ -87,6 +87,27 @@
 //! assert_eq!(emulator.calls(Endpoint::AssumeRole), 0);
 //! # Ok(()) }
 //! ```
+//!
+//! The CLI's sign-in modes: a CloudSSO access token for an account's access configuration, and an
+//! OAuth refresh token (spent by its first use; the tokens issued for it are in
+//! [`Emulator::oauth_issued`]).
+//!
+//! ```
+//! use std::time::{Duration, SystemTime};
+//! use mse_auth_emulator::Emulator;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let emulator = Emulator::start().await?;
+//! let expires = SystemTime::now() + Duration::from_secs(3600);
+//! emulator.cloud_sso_add_access_token("sso-token", expires, "1234567890123456", "ac-example");
+//! emulator.oauth_add_refresh_token("refresh-token");
+//! // The profile's `cloud_sso_sign_in_url`, and ALIBABA_CLOUD_OAUTH_ENDPOINT:
+//! assert!(emulator.cloud_sso_sign_in_url().starts_with(&emulator.base_url()));
+//! assert_eq!(emulator.oauth_endpoint(), emulator.base_url());
+//! assert!(emulator.oauth_issued().is_empty());
+//! # Ok(()) }
+//! ```
 
 #![warn(unreachable_pub)]
 

@@ -345,6 +345,27 @@ mod tests {
     }
 
     #[test]
+    fn bearer_tokens_and_media_types_are_read_leniently() {
+        let headers = |auth: &'static str, ct: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert("authorization", HeaderValue::from_static(auth));
+            h.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+            h
+        };
+        let h = headers(" BEARER  tok ", "Application/JSON; charset=utf-8");
+        assert_eq!(bearer(&h), Some("tok"));
+        assert_eq!(
+            media_type(&h, CONTENT_TYPE).as_deref(),
+            Some("application/json")
+        );
+        for auth in ["Basic tok", "Bearer ", "Bearer", "tok"] {
+            assert_eq!(bearer(&headers(auth, "x")), None, "{auth:?}");
+        }
+        assert_eq!(bearer(&HeaderMap::new()), None);
+        assert_eq!(media_type(&HeaderMap::new(), CONTENT_TYPE), None);
+    }
+
+    #[test]
     fn action_may_come_from_the_form_body() {
         let mut headers = HeaderMap::new();
         headers.insert(
