@@ -360,9 +360,10 @@ impl HttpClient {
             builder = builder.header("Content-Type", *content_type);
             // An empty body still says so, as the official clients' POSTs do (some servers refuse
             // a POST without a length).
-            builder = match body.is_empty() {
-                true => builder.header("Content-Length", "0"),
-                false => builder.body(body.clone()),
+            builder = if body.is_empty() {
+                builder.header("Content-Length", "0")
+            } else {
+                builder.body(body.clone())
             };
         }
         let mut response = builder.send().await.map_err(|e| classify(e, "request"))?;

@@ -27,7 +27,8 @@
 //!    `accessKeyId`, `accessKeySecret`, `securityToken`, `expiration` are accepted too); a body with
 //!    `error` is a refusal.
 //!
-//! Loads are serialised (the refresh token can be spent once). Budgets are [`Timeouts::OAUTH`]
+//! Loads are serialised, write-back included (the refresh token can be spent once, and the file must
+//! end with the newest one). Budgets are [`Timeouts::OAUTH`]
 //! (5 s connect, 10 s read).
 //!
 //! With [`Builder::write_back`] (the CLI profile provider sets it), new tokens and credentials are
@@ -388,10 +389,11 @@ impl OAuthProvider {
                 ),
             ]);
         }
-        drop(tokens);
+        // Still under the lock: a later load's newer tokens must not be overwritten by these.
         if !updates.is_empty() {
             self.write_back(&updates).await;
         }
+        drop(tokens);
         exchanged
     }
 

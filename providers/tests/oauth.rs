@@ -170,6 +170,29 @@ async fn each_refresh_spends_the_refresh_token_it_was_given() {
     assert_eq!(sent, expected);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_loads_of_the_bare_provider_spend_the_refresh_token_once() {
+    let cloud = cloud().await;
+    let emulator = &cloud.emulator;
+    let provider = std::sync::Arc::new(
+        builder(&cloud)
+            .refresh_token(REFRESH_TOKEN)
+            .build_uncached()
+            .unwrap(),
+    );
+    let mut loads = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let provider = provider.clone();
+        loads.spawn(async move { provider.provide_credentials().await });
+    }
+    while let Some(load) = loads.join_next().await {
+        load.expect("the task").expect("credentials");
+    }
+    // One refresh; its access token (3600 s) then serves every exchange.
+    assert_eq!(emulator.calls(Endpoint::OAuthToken), 1);
+    assert_eq!(emulator.calls(Endpoint::OAuthExchange), 8);
+}
+
 /// STS credentials as a profile holds them after an exchange.
 fn persisted(expires: SystemTime) -> Credentials {
     Credentials::builder()
