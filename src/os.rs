@@ -63,8 +63,8 @@ use std::ffi::OsString;
 use std::fmt;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use zeroize::Zeroize;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use zeroize::{Zeroize, Zeroizing};
 
 /// Most bytes read from a profile file: the ini credentials file and the CLI `config.json` (1 MiB;
 /// real ones are a few KiB).
@@ -350,9 +350,13 @@ impl fmt::Display for EnvError {
 
 impl std::error::Error for EnvError {}
 
-/// The file system: the real one, or a fixed set of files.
+/// The file system: the real one, or a set of files in memory (which [`rewrite`](Fs::rewrite) can
+/// change; clones share them).
 #[derive(Clone, Default)]
-pub struct Fs(Option<Arc<HashMap<PathBuf, Vec<u8>>>>);
+pub struct Fs(Option<Arc<Mutex<Files>>>);
+
+/// In-memory files by path.
+type Files = HashMap<PathBuf, Vec<u8>>;
 
 impl Fs {
     /// The real file system.
@@ -364,12 +368,12 @@ impl Fs {
     pub fn from_pairs<P: Into<PathBuf>, C: Into<Vec<u8>>>(
         files: impl IntoIterator<Item = (P, C)>,
     ) -> Self {
-        Self(Some(Arc::new(
+        Self(Some(Arc::new(Mutex::new(
             files
                 .into_iter()
                 .map(|(p, c)| (p.into(), c.into()))
                 .collect(),
-        )))
+        ))))
     }
 
     /// Reads a whole file, however large. The library itself reads only through
@@ -378,7 +382,7 @@ impl Fs {
         let path = path.as_ref();
         match &self.0 {
             None => std::fs::read(path),
-            Some(files) => files.get(path).cloned().ok_or_else(not_found),
+            Some(files) => lock(files).get(path).cloned().ok_or_else(not_found),
         }
     }
 
@@ -390,7 +394,7 @@ impl Fs {
         let path = path.as_ref();
         let files = match &self.0 {
             None => return read_real_limited(path, limit),
-            Some(files) => files,
+            Some(files) => lock(files),
         };
         let bytes = files.get(path).ok_or_else(not_found)?;
         if bytes.len() as u64 > limit {
@@ -411,6 +415,146 @@ impl Fs {
     pub fn read_to_string(&self, path: impl AsRef<Path>) -> io::Result<String> {
         utf8(self.read(path)?)
     }
+
+    /// Replaces the content of an existing UTF-8 file of at most `limit` bytes with `edit`'s answer
+    /// to it, in one step that leaves at `path` either the old file or the new one, never a mix. The
+    /// library's one write: the CLI's `config.json`, after an OAuth token refresh.
+    ///
+    /// On the real file system (symlinks in `path` resolved, so a linked file stays linked):
+    /// 1. an in-process lock serialises the process's rewrites;
+    /// 2. on Unix, an advisory `flock(2)` on the file, which the official Python and Go clients take
+    ///    too, keeps out other processes; it is tried without waiting, and when another process holds
+    ///    it the call fails with [`WouldBlock`](io::ErrorKind::WouldBlock), changing nothing;
+    /// 3. the file is read as [`read_to_string_limited`](Self::read_to_string_limited) reads it, and
+    ///    `edit`'s bytes go into a new file in the same directory (mode 0600 on Unix: the file holds
+    ///    secrets), are flushed to disk, and that file is renamed over `path`.
+    ///
+    /// In memory, the same under the file set's lock. An error of `edit` is returned as it is and
+    /// nothing is written; the old and the new content are wiped from memory afterwards.
+    ///
+    /// ```
+    /// use mse_auth::os::Fs;
+    ///
+    /// let fs = Fs::from_pairs([("/home/me/.aliyun/config.json", "{\"current\": \"a\"}")]);
+    /// fs.rewrite("/home/me/.aliyun/config.json", 1024, |old| Ok(old.replace("\"a\"", "\"b\"").into_bytes()))?;
+    /// let now = fs.read_to_string_limited("/home/me/.aliyun/config.json", 1024)?;
+    /// assert_eq!(now, "{\"current\": \"b\"}");
+    /// assert!(fs.rewrite("/nope", 1024, |_| Ok(Vec::new())).is_err()); // the file must exist
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn rewrite(
+        &self,
+        path: impl AsRef<Path>,
+        limit: u64,
+        edit: impl FnOnce(&str) -> io::Result<Vec<u8>>,
+    ) -> io::Result<()> {
+        let path = path.as_ref();
+        let Some(files) = &self.0 else {
+            return rewrite_real(path, limit, edit);
+        };
+        let mut files = lock(files);
+        let bytes = files.get(path).ok_or_else(not_found)?;
+        if bytes.len() as u64 > limit {
+            return Err(too_large(limit));
+        }
+        let old = Zeroizing::new(utf8(bytes.clone())?);
+        let new = edit(&old)?;
+        if let Some(mut replaced) = files.insert(path.to_path_buf(), new) {
+            replaced.zeroize();
+        }
+        Ok(())
+    }
+}
+
+/// The in-memory files, even if a panicking test thread poisoned their lock.
+fn lock(files: &Mutex<Files>) -> MutexGuard<'_, Files> {
+    files.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// [`Fs::rewrite`] on the real file system.
+fn rewrite_real(
+    path: &Path,
+    limit: u64,
+    edit: impl FnOnce(&str) -> io::Result<Vec<u8>>,
+) -> io::Result<()> {
+    static REWRITES: Mutex<()> = Mutex::new(());
+    let _serial = REWRITES.lock().unwrap_or_else(PoisonError::into_inner);
+    let path = std::fs::canonicalize(path)?;
+    // Held until the new file is in place; closing it releases the advisory lock.
+    let _locked = lock_file(&path)?;
+    let old = Zeroizing::new(utf8(read_real_limited(&path, limit)?)?);
+    let new = Zeroizing::new(edit(&old)?);
+    replace_file(&path, &new)
+}
+
+/// Opens `path` and takes its advisory lock without waiting; retries when the file was replaced
+/// between the open and the lock (the lock would then guard a file no longer at `path`).
+#[cfg(unix)]
+fn lock_file(path: &Path) -> io::Result<std::fs::File> {
+    use rustix::fs::{flock, FlockOperation};
+    use std::os::unix::fs::MetadataExt;
+    for _ in 0..3 {
+        let file = std::fs::File::open(path)?;
+        match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => {}
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK => {
+                return Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    "another process holds its lock (it is being written)",
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let (held, current) = (file.metadata()?, std::fs::metadata(path)?);
+        if held.dev() == current.dev() && held.ino() == current.ino() {
+            return Ok(file);
+        }
+    }
+    Err(io::Error::other("another process keeps replacing it"))
+}
+
+#[cfg(not(unix))]
+fn lock_file(_path: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+/// Writes `contents` to a new file beside `path` (mode 0600 on Unix), flushes it and renames it over
+/// `path`; the new file is removed if any step fails.
+fn replace_file(path: &Path, contents: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
+    let temp = dir.join(format!(
+        "{}.tmp-{}-{:016x}",
+        name.to_string_lossy(),
+        std::process::id(),
+        fastrand::u64(..)
+    ));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&temp).and_then(|mut file| {
+        file.write_all(contents)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&temp, path)
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(e);
+    }
+    // The rename itself reaches the disk with the directory.
+    #[cfg(unix)]
+    if let Ok(dir) = std::fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
 }
 
 fn not_found() -> io::Error {
@@ -472,6 +616,7 @@ impl fmt::Debug for Fs {
         match &self.0 {
             None => f.write_str("Fs::Real"),
             Some(files) => {
+                let files = lock(files);
                 let mut paths: Vec<&PathBuf> = files.keys().collect();
                 paths.sort();
                 f.debug_tuple("Fs::Fake").field(&paths).finish()
@@ -679,6 +824,119 @@ mod tests {
             fs.read_limited("/none", 10).unwrap_err().kind(),
             io::ErrorKind::NotFound
         );
+    }
+
+    #[test]
+    fn in_memory_rewrites_edit_what_clones_read_and_keep_files_on_errors() {
+        let fs = Fs::from_pairs([("/c.json", "old"), ("/big", "0123456789")]);
+        let clone = fs.clone();
+        fs.rewrite("/c.json", 100, |old| {
+            assert_eq!(old, "old");
+            Ok(b"new".to_vec())
+        })
+        .unwrap();
+        assert_eq!(clone.read_to_string_limited("/c.json", 100).unwrap(), "new");
+        let err = fs
+            .rewrite("/c.json", 100, |_| Err(io::Error::other("refused")))
+            .unwrap_err();
+        assert_eq!(err.to_string(), "refused");
+        assert_eq!(fs.read_to_string("/c.json").unwrap(), "new");
+        let err = fs.rewrite("/none", 100, |_| Ok(Vec::new())).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        let err = fs.rewrite("/big", 5, |_| Ok(Vec::new())).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::FileTooLarge);
+    }
+
+    /// A fresh directory under the system's temporary directory, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(tag: &str) -> Self {
+            let dir = std::env::temp_dir().join(format!(
+                "mse-auth-os-{tag}-{}-{:08x}",
+                std::process::id(),
+                fastrand::u32(..)
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            Self(dir)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn real_rewrites_replace_the_file_whole_and_leave_no_temporary_file() {
+        let dir = TempDir::new("rewrite");
+        let path = dir.0.join("config.json");
+        std::fs::write(&path, "{\"a\": 1}").unwrap();
+        let fs = Fs::real();
+        fs.rewrite(&path, 1024, |old| Ok(format!("{old}!").into_bytes()))
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"a\": 1}!");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        }
+        let err = fs
+            .rewrite(&path, 1024, |_| Err(io::Error::other("refused")))
+            .unwrap_err();
+        assert_eq!(err.to_string(), "refused");
+        let err = fs.rewrite(&path, 3, |_| Ok(Vec::new())).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::FileTooLarge);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"a\": 1}!");
+        let err = fs
+            .rewrite(dir.0.join("missing.json"), 1024, |_| Ok(Vec::new()))
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert_eq!(entries(&dir.0), ["config.json"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn real_rewrites_follow_symlinks_and_yield_to_another_holder_of_the_lock() {
+        let dir = TempDir::new("rewrite-lock");
+        let target = dir.0.join("real.json");
+        let link = dir.0.join("config.json");
+        std::fs::write(&target, "one").unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let fs = Fs::real();
+        fs.rewrite(&link, 1024, |_| Ok(b"two".to_vec())).unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "two");
+
+        // flock(2) locks belong to an open file: another open of the file holds it apart.
+        let holder = std::fs::File::open(&target).unwrap();
+        rustix::fs::flock(&holder, rustix::fs::FlockOperation::LockExclusive).unwrap();
+        let err = fs
+            .rewrite(&link, 1024, |_| Ok(b"three".to_vec()))
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+        assert_eq!(
+            err.to_string(),
+            "another process holds its lock (it is being written)"
+        );
+        drop(holder);
+        fs.rewrite(&link, 1024, |_| Ok(b"three".to_vec())).unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "three");
+        assert_eq!(entries(&dir.0), ["config.json", "real.json"]);
     }
 
     #[test]

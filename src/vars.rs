@@ -1,7 +1,8 @@
 //! Every environment variable the library reads, in one place.
 //!
-//! Names follow the official Alibaba Cloud credential SDKs (spec Appendix A) except the three endpoint
-//! overrides and [`INSECURE_ALLOW_HTTP`], which are ours (spec §18.12).
+//! Names follow the official Alibaba Cloud credential SDKs (spec Appendix A) except the four endpoint
+//! overrides ([`STS_ENDPOINT`], [`ECS_METADATA_ENDPOINT`], [`KMS_ENDPOINT`], [`OAUTH_ENDPOINT`]) and
+//! [`INSECURE_ALLOW_HTTP`], which are ours (spec §18.12).
 //!
 //! Boolean variables ([`VPC_ENDPOINT_ENABLED`], [`ECS_METADATA_DISABLED`], [`IMDSV1_DISABLED`],
 //! [`CLI_PROFILE_DISABLED`], [`INSECURE_ALLOW_HTTP`]) are read with
@@ -53,10 +54,14 @@ pub const KMS_ENDPOINT: &str = "ALIBABA_CLOUD_KMS_ENDPOINT";
 /// KMS region, e.g. `cn-hangzhou`: the endpoint `kms.<region>.aliyuncs.com` when no endpoint is set
 /// (ours).
 pub const KMS_REGION: &str = "ALIBABA_CLOUD_KMS_REGION";
+/// Explicit OAuth endpoint of the CLI profile mode `OAuth`, in place of its site's
+/// (`https://oauth.aliyun.com`, `https://oauth.alibabacloud.com`): a host or a `scheme://host[:port]`
+/// URL (ours; for private deployments and tests).
+pub const OAUTH_ENDPOINT: &str = "ALIBABA_CLOUD_OAUTH_ENDPOINT";
 /// KMS secret name of the rotating AccessKey provider.
 pub const SECRET_NAME: &str = "ALIBABA_CLOUD_SECRET_NAME";
 /// `true` permits plain `http` to any host for every endpoint (STS, KMS, ECS metadata, credentials
-/// URI), whether it comes from the environment, a profile or code; without it `http` is accepted only
+/// URI, CloudSSO, OAuth), whether it comes from the environment, a profile or code; without it `http` is accepted only
 /// to loopback addresses and the ECS metadata address. Credentials then cross the network unencrypted:
 /// for private test deployments only. Each endpoint it lets through is logged at `warn`. Boolean (ours;
 /// the CLI's `--insecure-allow-http` sets it).

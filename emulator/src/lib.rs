@@ -1,5 +1,5 @@
-//! A local cloud on 127.0.0.1: STS, ECS instance metadata, a credentials URI, KMS and Nacos login
-//! (with a token-checked config read).
+//! A local cloud on 127.0.0.1: STS, ECS instance metadata, a credentials URI, KMS, Nacos login (with
+//! a token-checked config read), and the CLI's sign-in services (CloudSSO, OAuth).
 //!
 //! It depends on the `mse-auth` core only, so the providers crate can test against it (it is their
 //! dev-dependency) and the `mse-auth` CLI can serve it (`mse-auth emulator`).
@@ -18,6 +18,9 @@
 //! | [`Endpoint::KmsGenerateDataKey`], [`Endpoint::KmsEncrypt`], [`Endpoint::KmsDecrypt`] | same, signed | KMS: master keys from [`Emulator::kms_create_key`]; blobs are real AES-256-GCM under the master key and carry the key id; `Encrypt` takes at most 6 KB; tampered or foreign blobs get 400 `InvalidParameter` |
 //! | [`Endpoint::NacosLogin`] | `POST` or `GET` `/nacos/v3/auth/user/login`, `/nacos/v1/auth/users/login`, `/nacos/v1/auth/login`; `username`, `password` in the query or form body | Nacos/rnacos login: users from [`Emulator::nacos_add_user`], a fresh 64-character token valid for [`Emulator::set_nacos_token_ttl`] (18,000 s by default); 403 `unknown user!` otherwise |
 //! | [`Endpoint::NacosGetConfig`] | `GET /nacos/v1/cs/configs?dataId=..&group=..`, the token as `Authorization: Bearer`, an `accessToken` parameter or an `accessToken` header | the Nacos config open API: 200 with the content of [`Emulator::nacos_put_config`] (404 `config data not exist` without one) for a token it issued that has not expired (by its clock) nor been revoked ([`Emulator::nacos_revoke_tokens`]); 403 with Nacos's JSON error (`user not found!`, `token invalid!`, `Invalid signature`, `token expired!`) otherwise |
+//! | [`Endpoint::CloudSsoCredentials`] | `POST /cloud-credentials` (JSON body, `Authorization: Bearer`), on the host of [`Emulator::cloud_sso_sign_in_url`] | CloudSSO: the access token, its expiry, account and access configuration from [`Emulator::cloud_sso_add_access_token`]; 401/400 `{"Code", "Message", "RequestId"}` otherwise |
+//! | [`Endpoint::OAuthToken`] | `POST /v1/token` (form body) on [`Emulator::oauth_endpoint`] | OAuth refresh-token grant: the CLI's client ids ([`OAUTH_CLIENT_IDS`]), a `Timestamp`, a refresh token from [`Emulator::oauth_add_refresh_token`] or issued here, spent by its use (rotation); 400 `{"error", "error_description"}` otherwise |
+//! | [`Endpoint::OAuthExchange`] | `POST /v1/exchange` (`Authorization: Bearer`, `Content-Type: application/json`) | OAuth: STS credentials for an unexpired access token issued by `/v1/token` or from [`Emulator::oauth_add_access_token`]; 401 `invalid_token` otherwise |
 //!
 //! Every credential response issues a fresh STS credential (`STS.…` id, secret, token) that expires
 //! after [`Emulator::set_credential_lifetime`] (default: the requested `DurationSeconds` for STS,
@@ -36,7 +39,8 @@
 //! Every date the emulator checks or issues comes from one time source, the system clock unless
 //! [`Builder::time_source`] sets another: the `Timestamp` window (±15 min) of signed calls, the
 //! expiration of issued credentials and whether an issued STS credential is still accepted as a
-//! source, IMDS token lifetimes, KMS rotation dates, and the `Expiration` of a
+//! source, IMDS token lifetimes, KMS rotation dates, the expiry of CloudSSO and OAuth tokens, and the
+//! `Expiration` of a
 //! [`Fault::MissingFields`] answer. Give it the manual clock the clients under test use (e.g.
 //! aws-smithy-async's `ManualTimeSource`, or `TickAdvanceTime`) and a test advances time instead of
 //! sleeping. Only [`Fault::Hang`] and [`Fault::Delay`] run on real (tokio) time: they hold sockets.
@@ -85,6 +89,27 @@
 //! assert_eq!(emulator.calls(Endpoint::AssumeRole), 0);
 //! # Ok(()) }
 //! ```
+//!
+//! The CLI's sign-in modes: a CloudSSO access token for an account's access configuration, and an
+//! OAuth refresh token (spent by its first use; the tokens issued for it are in
+//! [`Emulator::oauth_issued`]).
+//!
+//! ```
+//! use std::time::{Duration, SystemTime};
+//! use mse_auth_emulator::Emulator;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let emulator = Emulator::start().await?;
+//! let expires = SystemTime::now() + Duration::from_secs(3600);
+//! emulator.cloud_sso_add_access_token("sso-token", expires, "1234567890123456", "ac-example");
+//! emulator.oauth_add_refresh_token("refresh-token");
+//! // The profile's `cloud_sso_sign_in_url`, and ALIBABA_CLOUD_OAUTH_ENDPOINT:
+//! assert!(emulator.cloud_sso_sign_in_url().starts_with(&emulator.base_url()));
+//! assert_eq!(emulator.oauth_endpoint(), emulator.base_url());
+//! assert!(emulator.oauth_issued().is_empty());
+//! # Ok(()) }
+//! ```
 
 #![warn(unreachable_pub)]
 
@@ -97,6 +122,7 @@ use aws_smithy_async::time::{SharedTimeSource, TimeSource};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+mod cloud_sso;
 mod credentials_uri;
 mod faults;
 mod imds;
@@ -104,6 +130,7 @@ mod kms;
 mod log;
 pub mod loopback;
 mod nacos;
+mod oauth;
 mod reply;
 mod rpc;
 mod server;
@@ -119,6 +146,10 @@ use state::State;
 const STS_HOST_ID: &str = "sts.aliyuncs.com";
 /// `HostId` in KMS error bodies.
 const KMS_HOST_ID: &str = "kms.aliyuncs.com";
+
+/// The OAuth client ids of the Alibaba Cloud CLI, which `/v1/token` accepts: the China site's
+/// (`4038181954557748008`) and the international site's (`4103531455503354461`) (spec §10).
+pub const OAUTH_CLIENT_IDS: [&str; 2] = ["4038181954557748008", "4103531455503354461"];
 
 /// The emulated endpoints, for [`Emulator::calls`] and [`Emulator::inject_fault`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -148,6 +179,12 @@ pub enum Endpoint {
     NacosLogin,
     /// Nacos config read, `GET /nacos/v1/cs/configs` (token-checked).
     NacosGetConfig,
+    /// CloudSSO `POST /cloud-credentials`.
+    CloudSsoCredentials,
+    /// OAuth `POST /v1/token` (refresh-token grant).
+    OAuthToken,
+    /// OAuth `POST /v1/exchange` (STS credentials for an access token).
+    OAuthExchange,
 }
 
 impl Endpoint {
@@ -198,6 +235,36 @@ impl fmt::Debug for IssuedCredentials {
             .field("role_arn", &self.role_arn)
             .field("role_session_name", &self.role_session_name)
             .finish()
+    }
+}
+
+/// OAuth tokens the emulator's `/v1/token` handed out, so tests can compare them with what a client
+/// kept or wrote back.
+///
+/// `Debug` masks both tokens.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IssuedOAuthTokens {
+    /// The new access token.
+    pub access_token: String,
+    /// The new refresh token (the one used is spent).
+    pub refresh_token: String,
+    /// `expires_in`, in seconds.
+    pub expires_in: u64,
+    /// When the access token expires, on the emulator's clock.
+    pub expiration: SystemTime,
+    /// The `client_id` of the grant.
+    pub client_id: String,
+}
+
+impl fmt::Debug for IssuedOAuthTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedOAuthTokens")
+            .field("access_token", &"** redacted **")
+            .field("refresh_token", &"** redacted **")
+            .field("expires_in", &self.expires_in)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -298,6 +365,69 @@ impl Emulator {
         format!("{}/credentials/{}", self.base_url(), self.state.uri_token)
     }
 
+    /// The CloudSSO sign-in URL to give a client (the CLI's `cloud_sso_sign_in_url`):
+    /// `http://127.0.0.1:<port>/d-emulator/login`. Clients keep only its origin and `POST
+    /// /cloud-credentials` there.
+    pub fn cloud_sso_sign_in_url(&self) -> String {
+        format!("{}/d-emulator/login", self.base_url())
+    }
+
+    /// Lets `/cloud-credentials` take the bearer `token` until `expires_at` (by the emulator's clock),
+    /// for the account `account_id` and its access configuration `access_configuration_id`
+    /// (replacing an earlier grant of the same token).
+    pub fn cloud_sso_add_access_token(
+        &self,
+        token: &str,
+        expires_at: SystemTime,
+        account_id: &str,
+        access_configuration_id: &str,
+    ) {
+        self.state.lock().cloud_sso_tokens.insert(
+            token.to_owned(),
+            state::SsoGrant {
+                expires: expires_at,
+                account_id: account_id.to_owned(),
+                access_config: access_configuration_id.to_owned(),
+            },
+        );
+    }
+
+    /// The OAuth endpoint, in place of `https://oauth.aliyun.com` (e.g. as
+    /// `ALIBABA_CLOUD_OAUTH_ENDPOINT`): `http://127.0.0.1:<port>`.
+    pub fn oauth_endpoint(&self) -> String {
+        self.base_url()
+    }
+
+    /// Adds a refresh token that `/v1/token` accepts once, from either of the CLI's client ids.
+    pub fn oauth_add_refresh_token(&self, token: &str) {
+        self.state.lock().oauth_refresh_tokens.insert(
+            token.to_owned(),
+            state::OAuthRefresh {
+                client_id: None,
+                spent: false,
+            },
+        );
+    }
+
+    /// Adds an access token that `/v1/exchange` accepts until `expires_at` (by the emulator's clock).
+    pub fn oauth_add_access_token(&self, token: &str, expires_at: SystemTime) {
+        self.state
+            .lock()
+            .oauth_access_tokens
+            .insert(token.to_owned(), expires_at);
+    }
+
+    /// The lifetime (`expires_in`) of the access tokens `/v1/token` issues from now on (default
+    /// 3600 s, at least 1 s).
+    pub fn set_oauth_token_lifetime(&self, lifetime: Duration) {
+        self.state.lock().oauth_token_lifetime = Some(lifetime.max(Duration::from_secs(1)));
+    }
+
+    /// Every pair of OAuth tokens `/v1/token` issued, oldest first (the last 10,000).
+    pub fn oauth_issued(&self) -> Vec<IssuedOAuthTokens> {
+        self.state.lock().oauth_issued.to_vec()
+    }
+
     /// Adds a long-term AccessKey that `AssumeRole` accepts as the source credential.
     pub fn add_access_key(&self, id: &str, secret: &str) {
         self.state
@@ -306,8 +436,8 @@ impl Emulator {
             .insert(id.to_owned(), secret.to_owned());
     }
 
-    /// Sets the lifetime of every credential issued from now on (STS, IMDS, credentials URI),
-    /// overriding `DurationSeconds`. Values under one second are raised to one second.
+    /// Sets the lifetime of every credential issued from now on (STS, IMDS, credentials URI,
+    /// CloudSSO, OAuth exchange), overriding `DurationSeconds`. Values under one second are raised to one second.
     pub fn set_credential_lifetime(&self, lifetime: Duration) {
         self.state.lock().lifetime = Some(lifetime.max(Duration::from_secs(1)));
     }
@@ -493,8 +623,8 @@ impl Emulator {
     }
 
     /// Requests whose URL (path or query, raw or percent-decoded) carried a secret the emulator knows:
-    /// an AccessKey secret, an issued secret or security token, an OIDC token, a Nacos token, or a
-    /// KMS data key,
+    /// an AccessKey secret, an issued secret or security token, an OIDC token, a Nacos token, a
+    /// CloudSSO access token, an OAuth refresh or access token, or a KMS data key,
     /// `Encrypt` plaintext (8 characters or more) or `CiphertextBlob`. Each entry names the
     /// request and what leaked, never the secret itself. Empty when every client kept secrets out of
     /// URLs.
@@ -527,6 +657,24 @@ impl Emulator {
                 .kms_sensitive
                 .iter()
                 .map(|(what, value)| (*what, value.as_str())),
+        );
+        secrets.extend(
+            state
+                .cloud_sso_tokens
+                .keys()
+                .map(|t| ("a CloudSSO access token", t.as_str())),
+        );
+        secrets.extend(
+            state
+                .oauth_refresh_tokens
+                .keys()
+                .map(|t| ("an OAuth refresh token", t.as_str())),
+        );
+        secrets.extend(
+            state
+                .oauth_access_tokens
+                .keys()
+                .map(|t| ("an OAuth access token", t.as_str())),
         );
         let mut leaks = Vec::new();
         for request in state.requests.iter() {

@@ -19,7 +19,7 @@ use super::log::LoggedRequest;
 use super::nacos;
 use super::reply::Reply;
 use super::state::State;
-use super::{credentials_uri, imds, kms, sts, Endpoint, STS_HOST_ID};
+use super::{cloud_sso, credentials_uri, imds, kms, oauth, sts, Endpoint, STS_HOST_ID};
 
 /// Largest request body accepted (STS policies are at most a few KiB).
 const MAX_BODY: usize = 64 * 1024;
@@ -27,6 +27,9 @@ const MAX_BODY: usize = 64 * 1024;
 const IMDS_TOKEN_PATH: &str = "/latest/api/token";
 const IMDS_CREDENTIALS_PATH: &str = "/latest/meta-data/ram/security-credentials";
 const CREDENTIALS_URI_PATH: &str = "/credentials/";
+const CLOUD_SSO_PATH: &str = "/cloud-credentials";
+const OAUTH_TOKEN_PATH: &str = "/v1/token";
+const OAUTH_EXCHANGE_PATH: &str = "/v1/exchange";
 
 /// Returned by the service to make hyper drop the connection without writing a response.
 #[derive(Debug)]
@@ -76,6 +79,9 @@ enum Route {
     CredentialsUri(String),
     NacosLogin(Vec<(String, String)>),
     NacosConfig(Vec<(String, String)>),
+    /// CloudSSO `/cloud-credentials`, OAuth `/v1/token` and `/v1/exchange`: POST only; their
+    /// handlers read the headers and the body themselves.
+    SignIn(Endpoint),
     NotFound,
 }
 
@@ -89,6 +95,7 @@ impl Route {
             Route::CredentialsUri(_) => Some(Endpoint::CredentialsUri),
             Route::NacosLogin(_) => Some(Endpoint::NacosLogin),
             Route::NacosConfig(_) => Some(Endpoint::NacosGetConfig),
+            Route::SignIn(endpoint) => Some(*endpoint),
             Route::NotFound => None,
         }
     }
@@ -133,6 +140,9 @@ fn route(path: &str, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> R
             Route::Rpc(endpoint, params)
         }
         IMDS_TOKEN_PATH => Route::ImdsToken,
+        CLOUD_SSO_PATH => Route::SignIn(Endpoint::CloudSsoCredentials),
+        OAUTH_TOKEN_PATH => Route::SignIn(Endpoint::OAuthToken),
+        OAUTH_EXCHANGE_PATH => Route::SignIn(Endpoint::OAuthExchange),
         _ => {
             if let Some(rest) = path.strip_prefix(IMDS_CREDENTIALS_PATH) {
                 return match rest.strip_prefix('/') {
@@ -154,12 +164,32 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The token of an `Authorization: Bearer <token>` header (the scheme in any case).
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = header(headers, "authorization")?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The media type of a header such as `Content-Type`, lower-case, without its parameters.
+pub(crate) fn media_type(headers: &HeaderMap, name: hyper::header::HeaderName) -> Option<String> {
+    let value = headers.get(name)?.to_str().ok()?;
+    Some(value.split(';').next()?.trim().to_ascii_lowercase()).filter(|v| !v.is_empty())
+}
+
 fn method_not_allowed() -> Reply {
     Reply::text(405, "Method Not Allowed")
 }
 
 /// The normal answer for a routed request.
-fn dispatch(state: &State, method: &Method, route: Route, headers: &HeaderMap) -> Reply {
+fn dispatch(
+    state: &State,
+    method: &Method,
+    route: Route,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Reply {
     let now = state.now();
     let token = header(headers, imds::TOKEN_HEADER);
     match route {
@@ -209,6 +239,12 @@ fn dispatch(state: &State, method: &Method, route: Route, headers: &HeaderMap) -
             now,
         ),
         Route::NacosConfig(_) => method_not_allowed(),
+        Route::SignIn(_) if method != Method::POST => method_not_allowed(),
+        Route::SignIn(Endpoint::CloudSsoCredentials) => {
+            cloud_sso::credentials(state, headers, body, now)
+        }
+        Route::SignIn(Endpoint::OAuthToken) => oauth::token(state, headers, body, now),
+        Route::SignIn(_) => oauth::exchange(state, headers, now),
         Route::NotFound => Reply::text(404, "Not Found"),
     }
 }
@@ -260,7 +296,9 @@ async fn handle(
     };
     let fault = state.begin(logged);
     let reply = match (fault, endpoint) {
-        (None, _) | (Some(_), None) => dispatch(&state, &parts.method, route, &parts.headers),
+        (None, _) | (Some(_), None) => {
+            dispatch(&state, &parts.method, route, &parts.headers, &body)
+        }
         (Some(Fault::Close), _) => return Err(DropConnection),
         (Some(Fault::Hang), _) => {
             tokio::time::sleep(HANG_LIMIT).await;
@@ -268,7 +306,7 @@ async fn handle(
         }
         (Some(Fault::Delay(delay)), _) => {
             tokio::time::sleep(delay.min(HANG_LIMIT)).await;
-            dispatch(&state, &parts.method, route, &parts.headers)
+            dispatch(&state, &parts.method, route, &parts.headers, &body)
         }
         (Some(Fault::Status(status)), Some(endpoint)) => faults::status_reply(endpoint, status),
         (Some(Fault::Garbage), _) => faults::garbage_reply(),
@@ -307,8 +345,35 @@ mod tests {
             None
         );
         assert_eq!(routed("/credentials/abc"), Some(Endpoint::CredentialsUri));
+        assert_eq!(
+            routed("/cloud-credentials"),
+            Some(Endpoint::CloudSsoCredentials)
+        );
+        assert_eq!(routed("/v1/token"), Some(Endpoint::OAuthToken));
+        assert_eq!(routed("/v1/exchange"), Some(Endpoint::OAuthExchange));
         assert_eq!(routed("/nope"), None);
         assert_eq!(routed("/"), None); // no Action
+    }
+
+    #[test]
+    fn bearer_tokens_and_media_types_are_read_leniently() {
+        let headers = |auth: &'static str, ct: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert("authorization", HeaderValue::from_static(auth));
+            h.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+            h
+        };
+        let h = headers(" BEARER  tok ", "Application/JSON; charset=utf-8");
+        assert_eq!(bearer(&h), Some("tok"));
+        assert_eq!(
+            media_type(&h, CONTENT_TYPE).as_deref(),
+            Some("application/json")
+        );
+        for auth in ["Basic tok", "Bearer ", "Bearer", "tok"] {
+            assert_eq!(bearer(&headers(auth, "x")), None, "{auth:?}");
+        }
+        assert_eq!(bearer(&HeaderMap::new()), None);
+        assert_eq!(media_type(&HeaderMap::new(), CONTENT_TYPE), None);
     }
 
     #[test]

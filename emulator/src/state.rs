@@ -10,7 +10,7 @@ use aws_smithy_async::time::SharedTimeSource;
 
 use super::faults::Fault;
 use super::log::{BoundedLog, LoggedRequest};
-use super::{Endpoint, IssuedCredentials};
+use super::{Endpoint, IssuedCredentials, IssuedOAuthTokens};
 
 /// Lifetime of issued credentials unless configured (and of STS credentials without `DurationSeconds`).
 pub(crate) const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
@@ -52,6 +52,22 @@ pub(crate) struct KmsKey {
     pub(crate) version_id: String,
 }
 
+/// A CloudSSO access token: until when, and for which account and access configuration.
+#[derive(Clone)]
+pub(crate) struct SsoGrant {
+    pub(crate) expires: SystemTime,
+    pub(crate) account_id: String,
+    pub(crate) access_config: String,
+}
+
+/// An OAuth refresh token: the client it was issued to (`None`: either of the CLI's), and whether
+/// a grant has spent it.
+#[derive(Clone)]
+pub(crate) struct OAuthRefresh {
+    pub(crate) client_id: Option<String>,
+    pub(crate) spent: bool,
+}
+
 /// The secret behind an AccessKeyId, as STS looks it up.
 pub(crate) enum KnownKey {
     LongTerm { secret: String },
@@ -80,6 +96,15 @@ pub(crate) struct Inner {
     /// KMS values that must never travel in a URL (data keys, plaintexts, blobs), for
     /// [`super::Emulator::url_leaks`].
     pub(crate) kms_sensitive: BoundedLog<(&'static str, String)>,
+    /// CloudSSO access tokens (token → grant).
+    pub(crate) cloud_sso_tokens: HashMap<String, SsoGrant>,
+    /// OAuth refresh tokens, spent ones included (for [`super::Emulator::url_leaks`]).
+    pub(crate) oauth_refresh_tokens: HashMap<String, OAuthRefresh>,
+    /// OAuth access tokens (token → expiry).
+    pub(crate) oauth_access_tokens: HashMap<String, SystemTime>,
+    /// Lifetime of issued OAuth access tokens (default 3600 s).
+    pub(crate) oauth_token_lifetime: Option<Duration>,
+    pub(crate) oauth_issued: BoundedLog<IssuedOAuthTokens>,
     pub(crate) calls: HashMap<Endpoint, usize>,
     pub(crate) faults: HashMap<Endpoint, VecDeque<(Fault, usize)>>,
     pub(crate) requests: BoundedLog<LoggedRequest>,
@@ -113,6 +138,11 @@ impl State {
                 kms_secrets: HashMap::new(),
                 kms_keys: HashMap::new(),
                 kms_sensitive: BoundedLog::new(LOG_CAPACITY),
+                cloud_sso_tokens: HashMap::new(),
+                oauth_refresh_tokens: HashMap::new(),
+                oauth_access_tokens: HashMap::new(),
+                oauth_token_lifetime: None,
+                oauth_issued: BoundedLog::new(LOG_CAPACITY),
                 calls: HashMap::new(),
                 faults: HashMap::new(),
                 requests: BoundedLog::new(LOG_CAPACITY),

@@ -13,6 +13,8 @@
 //! | `EcsRamRole` | optional `ram_role_name` |
 //! | `OIDC` | `ram_role_arn`, `oidc_provider_arn`, `oidc_token_file`, optional `ram_session_name`, `expired_seconds`, `policy`, `sts_region`, `enable_vpc` |
 //! | `CredentialsURI` | `credentials_uri` |
+//! | `CloudSSO` | `cloud_sso_sign_in_url`, `cloud_sso_account_id`, `cloud_sso_access_config`, `access_token`, `cloud_sso_access_token_expire` ([`CloudSsoProvider`](crate::CloudSsoProvider)) |
+//! | `OAuth` | optional `oauth_site_type` (`CN`, the default, or `INTL`), `oauth_access_token`, `oauth_access_token_expire`, `oauth_refresh_token` (an access or a refresh token), optional `access_key_id`, `access_key_secret`, `sts_token`, `sts_expiration` (the last exchange's STS credentials) ([`OAuthProvider`](crate::OAuthProvider)) |
 //!
 //! No file at `~/.aliyun/config.json`, or a file without profiles →
 //! [`NotLoaded`](mse_auth::ErrorKind::NotLoaded). A file named by `ALIBABA_CLOUD_CONFIG_FILE` or
@@ -23,6 +25,11 @@
 //! profile and the problem, never a value. The default chain skips this provider when
 //! `ALIBABA_CLOUD_CLI_PROFILE_DISABLED` is true (a boolean: `true`/`1`/`yes`/`on` …).
 //!
+//! The file is written only for an `OAuth` profile (the selected one or one it links to through
+//! `source_profile`): after a token refresh or an exchange, the new tokens and STS credentials go back
+//! into that profile's seven keys, as the official clients do, leaving every other profile and key as
+//! it was ([`oauth`](crate::oauth) has the details).
+//!
 //! ```no_run
 //! use mse_auth_providers::{CliProfileProvider, CredentialsProvider};
 //! # async fn demo() -> Result<(), mse_auth_providers::CredentialsError> {
@@ -32,7 +39,8 @@
 //! ```
 
 use crate::context::Context;
-use crate::profile_mode::{Mode, RoleSettings};
+use crate::oauth::OAuthSite;
+use crate::profile_mode::{Mode, OAuthSettings, RoleSettings};
 use mse_auth::error::escape_untrusted;
 use mse_auth::os::PROFILE_FILE_LIMIT;
 use mse_auth::{
@@ -94,6 +102,19 @@ struct Profile {
     policy: String,
     external_id: String,
     credentials_uri: String,
+    // CloudSSO (spec §10).
+    cloud_sso_sign_in_url: String,
+    cloud_sso_account_id: String,
+    cloud_sso_access_config: String,
+    access_token: String,
+    cloud_sso_access_token_expire: u64,
+    // OAuth (spec §10); the STS credentials it persists are `access_key_id`, `access_key_secret`,
+    // `sts_token` and `sts_expiration`.
+    oauth_site_type: String,
+    oauth_access_token: String,
+    oauth_access_token_expire: u64,
+    oauth_refresh_token: String,
+    sts_expiration: u64,
 }
 
 /// Longest text from the file or the environment quoted in a message (escaped).
@@ -303,9 +324,45 @@ fn mode_of(
         "CredentialsURI" => Mode::CredentialsUri {
             uri: need(&p.credentials_uri, "credentials_uri")?,
         },
+        "CloudSSO" => Mode::CloudSso {
+            sign_in_url: need(&p.cloud_sso_sign_in_url, "cloud_sso_sign_in_url")?,
+            account_id: need(&p.cloud_sso_account_id, "cloud_sso_account_id")?,
+            access_config: need(&p.cloud_sso_access_config, "cloud_sso_access_config")?,
+            access_token: text(&p.access_token, "access_token")?,
+            expires: p.cloud_sso_access_token_expire,
+        },
+        "OAuth" => {
+            let site = match text(&p.oauth_site_type, "oauth_site_type")? {
+                None => OAuthSite::Cn,
+                Some(v) => OAuthSite::from_name(&v).ok_or_else(|| {
+                    bad(format!(
+                        "`oauth_site_type` must be CN or INTL (in any case), not `{}`",
+                        escape_untrusted(&v, MAX_SHOWN)
+                    ))
+                })?,
+            };
+            let sts = match (
+                text(&p.access_key_id, "access_key_id")?,
+                text(&p.access_key_secret, "access_key_secret")?,
+                text(&p.sts_token, "sts_token")?,
+            ) {
+                (Some(id), Some(secret), Some(token)) if p.sts_expiration > 0 => {
+                    Some((id, secret, token, p.sts_expiration))
+                }
+                _ => None,
+            };
+            Mode::OAuth(OAuthSettings {
+                site,
+                access_token: text(&p.oauth_access_token, "oauth_access_token")?,
+                access_token_expire: p.oauth_access_token_expire,
+                refresh_token: text(&p.oauth_refresh_token, "oauth_refresh_token")?,
+                sts,
+                write_back: Some((path.to_path_buf(), name.to_owned())),
+            })
+        }
         _ => {
             return Err(bad(format!(
-                "unsupported mode `{mode}` (use AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC or CredentialsURI)"
+                "unsupported mode `{mode}` (use AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, CredentialsURI, CloudSSO or OAuth)"
             )))
         }
     })
@@ -591,5 +648,83 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotLoaded);
+    }
+
+    const SIGN_IN: &str = r#"{
+      "profiles": [
+        {"name": "sso", "mode": "CloudSSO", "cloud_sso_sign_in_url": "https://signin.example.com/d-1/login",
+         "cloud_sso_account_id": "123", "cloud_sso_access_config": "ac-1", "access_token": "sentinel-at",
+         "cloud_sso_access_token_expire": 1700000000},
+        {"name": "sso-no-url", "mode": "CloudSSO", "cloud_sso_account_id": "123", "cloud_sso_access_config": "ac-1"},
+        {"name": "sso-no-token", "mode": "CloudSSO", "cloud_sso_sign_in_url": "https://signin.example.com",
+         "cloud_sso_account_id": "123", "cloud_sso_access_config": "ac-1"},
+        {"name": "eu", "mode": "OAuth", "oauth_site_type": "EU", "oauth_refresh_token": "sentinel-rt"},
+        {"name": "none", "mode": "OAuth", "oauth_site_type": "intl"},
+        {"name": "http", "mode": "OAuth", "oauth_refresh_token": "sentinel-rt"}
+      ]
+    }"#;
+
+    async fn sign_in_error(profile: &str, env: &[(&str, &str)]) -> CredentialsError {
+        let env: Vec<(&str, &str)> = env
+            .iter()
+            .copied()
+            .chain([(vars::PROFILE, profile)])
+            .collect();
+        let err = error_with(
+            &env,
+            vec![("/home/me/.aliyun/config.json", SIGN_IN.as_bytes().to_vec())],
+        )
+        .await;
+        assert_eq!(err.kind(), ErrorKind::InvalidConfiguration, "{err}");
+        err
+    }
+
+    #[tokio::test]
+    async fn sign_in_modes_name_what_is_missing_or_wrong() {
+        let cases = [
+            (
+                "sso",
+                "profile `sso`: the CloudSSO access token expired at 2023-11-14T22:13:20Z: log in \
+                 again with the Alibaba Cloud CLI: aliyun configure --mode CloudSSO",
+            ),
+            (
+                "sso-no-url",
+                "profile `sso-no-url`: mode `CloudSSO` needs `cloud_sso_sign_in_url`",
+            ),
+            (
+                "sso-no-token",
+                "profile `sso-no-token`: the CloudSSO access token is empty: log in again with the \
+                 Alibaba Cloud CLI: aliyun configure --mode CloudSSO",
+            ),
+            (
+                "eu",
+                "profile `eu`: `oauth_site_type` must be CN or INTL (in any case), not `EU`",
+            ),
+            (
+                "none",
+                "profile `none`: OAuth needs an access token or a refresh token: log in again with \
+                 the Alibaba Cloud CLI: aliyun configure --mode OAuth",
+            ),
+        ];
+        for (profile, expected) in cases {
+            let err = sign_in_error(profile, &[]).await;
+            assert_eq!(
+                err.message(),
+                format!("/home/me/.aliyun/config.json, {expected}"),
+                "{profile}"
+            );
+        }
+        let err = sign_in_error(
+            "http",
+            &[(vars::OAUTH_ENDPOINT, "http://oauth.example.com")],
+        )
+        .await;
+        assert_eq!(
+            err.message(),
+            "/home/me/.aliyun/config.json, profile `http`: ALIBABA_CLOUD_OAUTH_ENDPOINT: refusing \
+             plain http to http://oauth.example.com: credentials would cross the network \
+             unencrypted; use https, or opt in with MSE_AUTH_INSECURE_ALLOW_HTTP=true (CLI: \
+             --insecure-allow-http)"
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! The credentials JSON that the ECS metadata service and a credentials URI answer with (spec §6.4,
 //! §8.2): `{"Code": "Success", "AccessKeyId", "AccessKeySecret", "SecurityToken", "Expiration"}`, and
 //! the `Code` of their error bodies. Used by [`EcsRamRoleProvider`](crate::EcsRamRoleProvider) and
-//! [`CredentialsUriProvider`](crate::CredentialsUriProvider).
+//! [`CredentialsUriProvider`](crate::CredentialsUriProvider); its checks of the four STS fields
+//! ([`sts_credentials`]) and of a JSON body's shape ([`parse_json`]) also by
+//! [`CloudSsoProvider`](crate::CloudSsoProvider) and [`OAuthProvider`](crate::OAuthProvider).
 
 use mse_auth::credentials::check_text;
 use mse_auth::error::escape_untrusted;
@@ -23,11 +25,6 @@ struct CredentialsJson {
     expiration: Option<String>,
 }
 
-/// A field's value unless it is absent or empty.
-fn present(value: &Option<String>) -> Option<&str> {
-    value.as_deref().filter(|v| !v.is_empty())
-}
-
 /// Longest upstream `Code` shown in a message.
 const MAX_CODE: usize = 64;
 
@@ -35,69 +32,97 @@ const MAX_CODE: usize = 64;
 /// credentials reported by `provider`. Every problem is a [`Provider`](crate::ErrorKind::Provider)
 /// error naming what is wrong; no value other than `Code` and `Expiration` is ever shown.
 pub(crate) fn parse_credentials(body: &[u8], provider: &'static str) -> Result<Credentials> {
-    let unusable = |why: String| CredentialsError::provider(provider, why);
-    let json: CredentialsJson = serde_json::from_slice(body).map_err(|e| {
-        // serde's "invalid type" messages quote the value, which may be a secret: show only where.
-        unusable(match e.classify() {
-            serde_json::error::Category::Data => {
-                "the credentials response is not a JSON object of string fields".to_string()
-            }
-            _ => format!(
-                "the credentials response is not JSON (line {}, column {})",
-                e.line(),
-                e.column()
-            ),
-        })
-    })?;
+    const WHAT: &str = "the credentials response";
+    let json: CredentialsJson = parse_json(body, WHAT, provider)?;
     match json.code.as_deref() {
         Some("Success") => {}
         Some(code) => {
             let code = escape_untrusted(code, MAX_CODE);
-            return Err(unusable(format!(
-                "the credentials response has Code `{code}`, not `Success`"
-            ))
+            return Err(CredentialsError::provider(
+                provider,
+                format!("{WHAT} has Code `{code}`, not `Success`"),
+            )
             .with_code(code));
         }
-        None => return Err(unusable("the credentials response lacks Code".into())),
-    }
-    let (Some(id), Some(secret), Some(token), Some(expiration)) = (
-        present(&json.access_key_id),
-        present(&json.access_key_secret),
-        present(&json.security_token),
-        present(&json.expiration),
-    ) else {
-        let missing: Vec<&str> = [
-            ("AccessKeyId", &json.access_key_id),
-            ("AccessKeySecret", &json.access_key_secret),
-            ("SecurityToken", &json.security_token),
-            ("Expiration", &json.expiration),
-        ]
-        .into_iter()
-        .filter(|(_, value)| present(value).is_none())
-        .map(|(name, _)| name)
-        .collect();
-        return Err(unusable(format!(
-            "the credentials response lacks {}",
-            missing.join(", ")
-        )));
-    };
-    for (name, value) in [
-        ("AccessKeyId", id),
-        ("AccessKeySecret", secret),
-        ("SecurityToken", token),
-    ] {
-        if let Err(problem) = check_text(value) {
-            return Err(unusable(format!(
-                "the credentials response's {name} {problem}"
-            )));
+        None => {
+            return Err(CredentialsError::provider(
+                provider,
+                format!("{WHAT} lacks Code"),
+            ))
         }
     }
-    let expiration = parse_utc(expiration).map_err(|e| {
-        unusable(format!(
-            "the credentials response has a bad Expiration: {e}"
-        ))
-        .with_source(e)
-    })?;
+    sts_credentials(
+        WHAT,
+        [
+            ("AccessKeyId", json.access_key_id.as_deref()),
+            ("AccessKeySecret", json.access_key_secret.as_deref()),
+            ("SecurityToken", json.security_token.as_deref()),
+            ("Expiration", json.expiration.as_deref()),
+        ],
+        provider,
+    )
+}
+
+/// Parses a JSON response, `what` in messages ("the credentials response"). A body that is not JSON
+/// names the line and column; one of the wrong shape says so without quoting it (serde's "invalid
+/// type" messages quote the value, which may be a secret).
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    what: &str,
+    provider: &'static str,
+) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| {
+        CredentialsError::provider(
+            provider,
+            match e.classify() {
+                serde_json::error::Category::Data => {
+                    format!("{what} is not a JSON object of string fields")
+                }
+                _ => format!(
+                    "{what} is not JSON (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ),
+            },
+        )
+    })
+}
+
+/// Credentials from the four STS fields of a response, `(name, value)` in the order id, secret,
+/// security token, expiration; `what` names the response in messages. Absent or empty fields are
+/// named all at once; a control character in a credential, or an `Expiration` in neither
+/// `YYYY-MM-DDTHH:MM:SSZ` nor `YYYY-MM-DDTHH:MM:SS.mmmZ`, is named too. No value but the expiration
+/// is ever shown.
+pub(crate) fn sts_credentials(
+    what: &str,
+    fields: [(&str, Option<&str>); 4],
+    provider: &'static str,
+) -> Result<Credentials> {
+    let unusable = |why: String| CredentialsError::provider(provider, why);
+    fn present(value: Option<&str>) -> Option<&str> {
+        value.filter(|v| !v.is_empty())
+    }
+    let [(_, id), (_, secret), (_, token), (expiration_name, expiration)] = fields;
+    let (Some(id), Some(secret), Some(token), Some(expiration)) = (
+        present(id),
+        present(secret),
+        present(token),
+        present(expiration),
+    ) else {
+        let missing: Vec<&str> = fields
+            .iter()
+            .filter(|(_, value)| present(*value).is_none())
+            .map(|(name, _)| *name)
+            .collect();
+        return Err(unusable(format!("{what} lacks {}", missing.join(", "))));
+    };
+    for ((name, _), value) in fields.iter().zip([id, secret, token]) {
+        if let Err(problem) = check_text(value) {
+            return Err(unusable(format!("{what}'s {name} {problem}")));
+        }
+    }
+    let expiration = parse_utc(expiration)
+        .map_err(|e| unusable(format!("{what} has a bad {expiration_name}: {e}")).with_source(e))?;
     Credentials::builder()
         .access_key_id(id)
         .access_key_secret(secret)

@@ -1,7 +1,8 @@
 //! Alibaba Cloud / MSE / Nacos credential providers built on [`mse_auth`].
 //!
 //! The network providers ([`RamRoleArnProvider`], [`OidcRoleArnProvider`], [`EcsRamRoleProvider`],
-//! [`CredentialsUriProvider`], [`KmsRotatingProvider`]), the profile files ([`ProfileProvider`],
+//! [`CredentialsUriProvider`], [`KmsRotatingProvider`], and the CLI's sign-in modes
+//! [`CloudSsoProvider`] and [`OAuthProvider`]), the profile files ([`ProfileProvider`],
 //! [`CliProfileProvider`]), the [`DefaultChain`], the [`KmsClient`] and Nacos login ([`nacos`]). Every
 //! STS and KMS call goes one RPC path (sign, send, read); endpoints follow [`endpoint::EndpointSettings`].
 //! The core crate's modules and items are re-exported, so applications depend on this crate alone:
@@ -39,7 +40,9 @@ pub use mse_auth::{
     StaticAccessKeyProvider, StaticStsProvider,
 };
 
+mod cli_config_write;
 pub mod cli_profile;
+pub mod cloud_sso;
 pub mod context;
 pub mod credentials_uri;
 pub mod default_chain;
@@ -56,20 +59,24 @@ pub mod kms_rotating;
 pub mod nacos;
 #[cfg(feature = "nacos-sdk")]
 pub mod nacos_sdk;
+pub mod oauth;
 pub mod oidc_role_arn;
 pub mod profile;
 mod profile_mode;
 pub mod ram_role_arn;
 mod rpc;
+mod service_error;
 pub mod sts;
 
 pub use cli_profile::CliProfileProvider;
+pub use cloud_sso::CloudSsoProvider;
 pub use context::Context;
 pub use credentials_uri::CredentialsUriProvider;
 pub use default_chain::{default_provider, DefaultChain};
 pub use ecs_ram_role::EcsRamRoleProvider;
 pub use kms::KmsClient;
 pub use kms_rotating::{CachedKmsRotatingProvider, KmsRotatingProvider};
+pub use oauth::OAuthProvider;
 pub use oidc_role_arn::OidcRoleArnProvider;
 pub use profile::ProfileProvider;
 pub use ram_role_arn::RamRoleArnProvider;

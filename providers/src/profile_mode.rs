@@ -3,13 +3,15 @@
 //! providers the same way.
 
 use crate::context::Context;
+use crate::oauth::OAuthSite;
+use crate::{CloudSsoProvider, OAuthProvider};
 use crate::{CredentialsUriProvider, EcsRamRoleProvider, OidcRoleArnProvider, RamRoleArnProvider};
 use mse_auth::{
     Credentials, CredentialsProvider, Result, SharedCredentialsProvider, StaticAccessKeyProvider,
     StaticStsProvider,
 };
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::OnceCell;
 
 /// Resolves a profile's provider on the first call (`resolve` reads and checks the file), keeps it,
@@ -64,6 +66,33 @@ pub(crate) enum Mode {
     CredentialsUri {
         uri: String,
     },
+    CloudSso {
+        sign_in_url: String,
+        account_id: String,
+        access_config: String,
+        access_token: Option<String>,
+        /// Unix seconds; 0 when absent.
+        expires: u64,
+    },
+    OAuth(OAuthSettings),
+}
+
+/// What an OAuth profile holds, and where its new tokens go.
+pub(crate) struct OAuthSettings {
+    pub(crate) site: OAuthSite,
+    pub(crate) access_token: Option<String>,
+    /// Unix seconds; 0 when absent.
+    pub(crate) access_token_expire: u64,
+    pub(crate) refresh_token: Option<String>,
+    /// `access_key_id`, `access_key_secret`, `sts_token`, `sts_expiration` (unix seconds).
+    pub(crate) sts: Option<(String, String, String, u64)>,
+    /// The CLI config and the OAuth profile in it.
+    pub(crate) write_back: Option<(PathBuf, String)>,
+}
+
+/// Unix seconds as a time.
+fn at(seconds: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(seconds)
 }
 
 impl Mode {
@@ -137,6 +166,46 @@ impl Mode {
                     .context(ctx.clone())
                     .build()?,
             ),
+            Mode::CloudSso {
+                sign_in_url,
+                account_id,
+                access_config,
+                access_token,
+                expires,
+            } => {
+                let mut b = CloudSsoProvider::builder(sign_in_url, account_id, access_config)
+                    .context(ctx.clone());
+                if let Some(token) = access_token {
+                    b = b.access_token(token, at(expires));
+                }
+                SharedCredentialsProvider::new(b.build()?)
+            }
+            Mode::OAuth(o) => {
+                let mut b = OAuthProvider::builder().site(o.site).context(ctx.clone());
+                if let Some(token) = o.access_token {
+                    b = b.access_token(
+                        token,
+                        (o.access_token_expire > 0).then(|| at(o.access_token_expire)),
+                    );
+                }
+                if let Some(token) = o.refresh_token {
+                    b = b.refresh_token(token);
+                }
+                if let Some((id, secret, token, expiration)) = o.sts {
+                    let sts = Credentials::builder()
+                        .access_key_id(id)
+                        .access_key_secret(secret)
+                        .security_token(token)
+                        .expiration(at(expiration))
+                        .provider_path(crate::oauth::NAME)
+                        .build()?;
+                    b = b.sts_credentials(sts);
+                }
+                if let Some((path, profile)) = o.write_back {
+                    b = b.write_back(path, profile);
+                }
+                SharedCredentialsProvider::new(b.build()?)
+            }
         })
     }
 }

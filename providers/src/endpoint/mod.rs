@@ -5,7 +5,7 @@
 //! address `100.100.100.200`, unless the caller opts in explicitly: credentials must not cross a network
 //! in clear text by accident. The opt-ins: `allow_http(true)` on a builder (or `true` here), the
 //! environment variable `MSE_AUTH_INSECURE_ALLOW_HTTP=true` ([`vars::INSECURE_ALLOW_HTTP`], read by
-//! every provider for every endpoint: STS, KMS, ECS metadata, credentials URI), or the CLI's
+//! every provider for every endpoint: STS, KMS, ECS metadata, credentials URI, CloudSSO, OAuth), or the CLI's
 //! `--insecure-allow-http`, which sets that variable. Each plain-http endpoint an opt-in lets through
 //! is logged at `warn`, naming its origin.
 //!
@@ -88,6 +88,26 @@ impl Endpoint {
             )));
         }
         check_url(&url, allow_http)?;
+        Ok(Self { base: url })
+    }
+
+    /// The endpoint at the origin (`scheme://host[:port]`) of a full URL, whose path, query and
+    /// fragment are dropped: e.g. the CloudSSO service of a sign-in URL. The URL follows the same
+    /// `http` rule as [`parse`](Self::parse).
+    ///
+    /// ```
+    /// use mse_auth_providers::endpoint::Endpoint;
+    /// let sso = Endpoint::origin_of("https://signin-cn-shanghai.alibabacloudsso.com/d-123/login", false)?;
+    /// assert_eq!(sso.url("/cloud-credentials").as_str(), "https://signin-cn-shanghai.alibabacloudsso.com/cloud-credentials");
+    /// assert!(Endpoint::origin_of("http://sso.example.com/login", false).is_err());
+    /// # Ok::<(), mse_auth_providers::endpoint::EndpointError>(())
+    /// ```
+    pub fn origin_of(value: &str, allow_http: bool) -> std::result::Result<Self, EndpointError> {
+        let mut url = parse_url(value.trim())?;
+        check_url(&url, allow_http)?;
+        url.set_path("/");
+        url.set_query(None);
+        url.set_fragment(None);
         Ok(Self { base: url })
     }
 
@@ -298,6 +318,29 @@ mod tests {
             "p: invalid configuration: MSE_AUTH_INSECURE_ALLOW_HTTP must be true or false (also 1/0, \
              yes/no, on/off, in any case), not `please`"
         );
+    }
+
+    #[test]
+    fn origins_of_full_urls_drop_path_and_query_and_follow_the_http_rule() {
+        let e = Endpoint::origin_of(" http://127.0.0.1:9/d-1/login?x=sentinel#f ", false).unwrap();
+        assert_eq!(
+            e.url("/cloud-credentials").as_str(),
+            "http://127.0.0.1:9/cloud-credentials"
+        );
+        assert_eq!(format!("{e:?}"), "Endpoint(\"http://127.0.0.1:9\")");
+        let err =
+            Endpoint::origin_of("http://sso.example.com/login?t=sentinel", false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "refusing plain http to http://sso.example.com: credentials would cross the network \
+             unencrypted; use https, or opt in with MSE_AUTH_INSECURE_ALLOW_HTTP=true (CLI: \
+             --insecure-allow-http)"
+        );
+        assert!(Endpoint::origin_of("http://sso.example.com/login", true).is_ok());
+        let err =
+            Endpoint::origin_of("https://user:sentinel@sso.example.com/x", false).unwrap_err();
+        assert!(!err.to_string().contains("sentinel"), "{err}");
+        assert!(Endpoint::origin_of("not a url", false).is_err());
     }
 
     #[test]

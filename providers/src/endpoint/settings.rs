@@ -1,11 +1,11 @@
-//! Where an RPC product (STS, KMS) is: one resolver, parameterised by the product's host prefix and
+//! Where a product (STS, KMS, OAuth) is: one resolver, parameterised by the product's host prefix and
 //! environment variables.
 
 use super::Endpoint;
 use mse_auth::os::Env;
 use mse_auth::{vars, CredentialsError, Result};
 
-/// An RPC product's endpoint rules: its host prefix and the variables it reads.
+/// A product's endpoint rules: its host prefix and the variables it reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Product {
     name: &'static str,
@@ -39,7 +39,25 @@ impl Product {
         global_host: None,
     };
 
-    /// The product's name in messages (`STS`, `KMS`).
+    /// OAuth of the China site (spec §10): `ALIBABA_CLOUD_OAUTH_ENDPOINT`, else `oauth.aliyun.com`.
+    /// Not an RPC product: only the endpoint (in code or the variable) and the global host apply.
+    pub const OAUTH_CN: Product = Product {
+        name: "OAuth",
+        host_prefix: "oauth",
+        endpoint_var: vars::OAUTH_ENDPOINT,
+        region_var: None,
+        vpc_var: None,
+        global_host: Some("oauth.aliyun.com"),
+    };
+
+    /// OAuth of the international site (spec §10): `ALIBABA_CLOUD_OAUTH_ENDPOINT`, else
+    /// `oauth.alibabacloud.com`.
+    pub const OAUTH_INTL: Product = Product {
+        global_host: Some("oauth.alibabacloud.com"),
+        ..Product::OAUTH_CN
+    };
+
+    /// The product's name in messages (`STS`, `KMS`, `OAuth`).
     pub fn name(&self) -> &'static str {
         self.name
     }
@@ -267,6 +285,54 @@ mod tests {
                 "{settings:?} {env:?}"
             );
         }
+    }
+
+    #[test]
+    fn oauth_is_its_site_host_unless_moved_in_code_or_by_its_variable() {
+        let oauth = |settings: EndpointSettings, product, env: &EnvPairs| {
+            settings
+                .resolve(product, P, &Env::from_pairs(env.iter().copied()))
+                .map(|e| e.origin())
+        };
+        let d = EndpointSettings::default;
+        assert_eq!(
+            oauth(d(), Product::OAUTH_CN, &[]).unwrap(),
+            "https://oauth.aliyun.com"
+        );
+        assert_eq!(
+            oauth(d(), Product::OAUTH_INTL, &[]).unwrap(),
+            "https://oauth.alibabacloud.com"
+        );
+        let moved: &EnvPairs = &[(vars::OAUTH_ENDPOINT, "http://127.0.0.1:8080")];
+        assert_eq!(
+            oauth(d(), Product::OAUTH_INTL, moved).unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            oauth(d().endpoint("oauth.internal"), Product::OAUTH_CN, moved).unwrap(),
+            "https://oauth.internal"
+        );
+        let err = oauth(
+            d(),
+            Product::OAUTH_CN,
+            &[(vars::OAUTH_ENDPOINT, "http://10.0.0.1")],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "test_provider: invalid configuration: ALIBABA_CLOUD_OAUTH_ENDPOINT: refusing plain \
+             http to http://10.0.0.1: credentials would cross the network unencrypted; use https, \
+             or opt in with MSE_AUTH_INSECURE_ALLOW_HTTP=true (CLI: --insecure-allow-http)"
+        );
+        // Neither STS's region nor its VPC variable moves OAuth.
+        let sts_vars: &EnvPairs = &[
+            (vars::STS_REGION, "cn-beijing"),
+            (vars::VPC_ENDPOINT_ENABLED, "true"),
+        ];
+        assert_eq!(
+            oauth(d(), Product::OAUTH_CN, sts_vars).unwrap(),
+            "https://oauth.aliyun.com"
+        );
     }
 
     #[test]
