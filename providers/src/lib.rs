@@ -1,7 +1,8 @@
 //! Alibaba Cloud / MSE / Nacos credential providers built on [`mse_auth`].
 //!
 //! The network providers ([`RamRoleArnProvider`], [`OidcRoleArnProvider`], [`EcsRamRoleProvider`],
-//! [`CredentialsUriProvider`], [`KmsRotatingProvider`]), the profile files ([`ProfileProvider`],
+//! [`CredentialsUriProvider`], [`KmsRotatingProvider`]), credentials printed by a command
+//! ([`ExternalProcessProvider`], the CLI profile mode `External`), the profile files ([`ProfileProvider`],
 //! [`CliProfileProvider`]), the [`DefaultChain`], the [`KmsClient`] and Nacos login ([`nacos`]). Every
 //! STS and KMS call goes one RPC path (sign, send, read); endpoints follow [`endpoint::EndpointSettings`].
 //! The core crate's modules and items are re-exported, so applications depend on this crate alone:
@@ -40,11 +41,13 @@ pub use mse_auth::{
 };
 
 pub mod cli_profile;
+mod command_line;
 pub mod context;
 pub mod credentials_uri;
 pub mod default_chain;
 pub mod ecs_ram_role;
 pub mod endpoint;
+pub mod external_process;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -68,6 +71,7 @@ pub use context::Context;
 pub use credentials_uri::CredentialsUriProvider;
 pub use default_chain::{default_provider, DefaultChain};
 pub use ecs_ram_role::EcsRamRoleProvider;
+pub use external_process::{CachedExternalProcessProvider, ExternalProcessProvider};
 pub use kms::KmsClient;
 pub use kms_rotating::{CachedKmsRotatingProvider, KmsRotatingProvider};
 pub use oidc_role_arn::OidcRoleArnProvider;
