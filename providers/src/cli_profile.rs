@@ -13,6 +13,7 @@
 //! | `EcsRamRole` | optional `ram_role_name` |
 //! | `OIDC` | `ram_role_arn`, `oidc_provider_arn`, `oidc_token_file`, optional `ram_session_name`, `expired_seconds`, `policy`, `sts_region`, `enable_vpc` |
 //! | `CredentialsURI` | `credentials_uri` |
+//! | `External` | `process_command`: a command printing credentials as JSON, run without a shell ([`ExternalProcessProvider`](crate::ExternalProcessProvider)); unlike the official clients, what it prints is never written back into the file |
 //!
 //! No file at `~/.aliyun/config.json`, or a file without profiles →
 //! [`NotLoaded`](mse_auth::ErrorKind::NotLoaded). A file named by `ALIBABA_CLOUD_CONFIG_FILE` or
@@ -94,6 +95,7 @@ struct Profile {
     policy: String,
     external_id: String,
     credentials_uri: String,
+    process_command: String,
 }
 
 /// Longest text from the file or the environment quoted in a message (escaped).
@@ -303,9 +305,15 @@ fn mode_of(
         "CredentialsURI" => Mode::CredentialsUri {
             uri: need(&p.credentials_uri, "credentials_uri")?,
         },
+        // Not `need`: a command may span lines (backslash-newline) and keeps its spaces; never shown.
+        "External" if !p.process_command.trim().is_empty() => Mode::External {
+            command: p.process_command.clone(),
+            origin: format!("{}, profile `{shown_name}`", path.display()),
+        },
+        "External" => return Err(bad(format!("mode `{mode}` needs `process_command`"))),
         _ => {
             return Err(bad(format!(
-                "unsupported mode `{mode}` (use AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC or CredentialsURI)"
+                "unsupported mode `{mode}` (use AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, CredentialsURI or External)"
             )))
         }
     })
@@ -369,7 +377,7 @@ mod tests {
         {"name": "sts", "mode": "StsToken", "access_key_id": "STS.cli", "access_key_secret": "s", "sts_token": "tok"},
         {"name": "loop-a", "mode": "ChainableRamRoleArn", "source_profile": "loop-b", "ram_role_arn": "acs:ram::1:role/a"},
         {"name": "loop-b", "mode": "ChainableRamRoleArn", "source_profile": "loop-a", "ram_role_arn": "acs:ram::1:role/b"},
-        {"name": "weird", "mode": "External", "process_command": "x"},
+        {"name": "weird", "mode": "Plugin", "process_command": "x"},
         {"name": "half", "mode": "AK", "access_key_id": "LTAI5tHalf", "access_key_secret": ""}
       ]
     }"#;
@@ -411,7 +419,7 @@ mod tests {
     #[tokio::test]
     async fn bad_profiles_name_file_profile_and_problem() {
         let cases = [
-            ("weird", "profile `weird`: unsupported mode `External`"),
+            ("weird", "profile `weird`: unsupported mode `Plugin`"),
             (
                 "half",
                 "profile `half`: mode `AK` needs `access_key_secret`",
@@ -438,6 +446,37 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    #[tokio::test]
+    async fn external_profiles_need_a_command_that_splits() {
+        let config = r#"{"profiles": [
+            {"name": "none", "mode": "External", "process_command": " \n "},
+            {"name": "open", "mode": "External", "process_command": "helper --token 'sentinel"}
+        ]}"#;
+        for (profile, expected) in [
+            (
+                "none",
+                "profile `none`: mode `External` needs `process_command`",
+            ),
+            (
+                "open",
+                "profile `open`: the command cannot be split into words: a ' quote is not closed",
+            ),
+        ] {
+            let err = provider(&[(vars::PROFILE, profile)], config)
+                .provide_credentials()
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidConfiguration);
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "cli_profile: invalid configuration: /home/me/.aliyun/config.json, {expected}"
+                )
+            );
+            assert!(!format!("{err:?}").contains("sentinel"));
+        }
     }
 
     async fn error_with(env: &[(&str, &str)], files: Vec<(&str, Vec<u8>)>) -> CredentialsError {

@@ -549,6 +549,13 @@ impl Builder {
         self
     }
 
+    /// Where the command was configured, e.g. ``/home/me/.aliyun/config.json, profile `ext` ``:
+    /// the errors of its runs begin with it.
+    pub(crate) fn origin(mut self, origin: String) -> Self {
+        self.origin = Some(origin);
+        self
+    }
+
     /// Checks the command and returns the provider behind a cache: credentials with an expiration
     /// are served from it until shortly before they expire, and the command runs again on every call
     /// for credentials without one (see the [module docs](self#caching-no-expiration-no-cache)).

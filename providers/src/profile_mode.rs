@@ -64,6 +64,12 @@ pub(crate) enum Mode {
     CredentialsUri {
         uri: String,
     },
+    /// A command that prints credentials; `origin` (the file and the profile) begins the errors
+    /// of its runs.
+    External {
+        command: String,
+        origin: String,
+    },
 }
 
 impl Mode {
@@ -134,6 +140,12 @@ impl Mode {
             }
             Mode::CredentialsUri { uri } => SharedCredentialsProvider::new(
                 CredentialsUriProvider::builder(uri)
+                    .context(ctx.clone())
+                    .build()?,
+            ),
+            Mode::External { command, origin } => SharedCredentialsProvider::new(
+                crate::ExternalProcessProvider::builder(command)
+                    .origin(origin)
                     .context(ctx.clone())
                     .build()?,
             ),
