@@ -15,6 +15,7 @@
 //! | `CredentialsURI` | `credentials_uri` |
 //! | `CloudSSO` | `cloud_sso_sign_in_url`, `cloud_sso_account_id`, `cloud_sso_access_config`, `access_token`, `cloud_sso_access_token_expire` ([`CloudSsoProvider`](crate::CloudSsoProvider)) |
 //! | `OAuth` | optional `oauth_site_type` (`CN`, the default, or `INTL`), `oauth_access_token`, `oauth_access_token_expire`, `oauth_refresh_token` (an access or a refresh token), optional `access_key_id`, `access_key_secret`, `sts_token`, `sts_expiration` (the last exchange's STS credentials) ([`OAuthProvider`](crate::OAuthProvider)) |
+//! | `External` | `process_command`: a command printing credentials as JSON, run without a shell ([`ExternalProcessProvider`](crate::ExternalProcessProvider)); unlike the official clients, what it prints is never written back into the file |
 //!
 //! No file at `~/.aliyun/config.json`, or a file without profiles →
 //! [`NotLoaded`](mse_auth::ErrorKind::NotLoaded). A file named by `ALIBABA_CLOUD_CONFIG_FILE` or
@@ -115,6 +116,7 @@ struct Profile {
     oauth_access_token_expire: u64,
     oauth_refresh_token: String,
     sts_expiration: u64,
+    process_command: String,
 }
 
 /// Longest text from the file or the environment quoted in a message (escaped).
@@ -360,9 +362,15 @@ fn mode_of(
                 write_back: Some((path.to_path_buf(), name.to_owned())),
             })
         }
+        // Not `need`: a command may span lines (backslash-newline) and keeps its spaces; never shown.
+        "External" if !p.process_command.trim().is_empty() => Mode::External {
+            command: p.process_command.clone(),
+            origin: format!("{}, profile `{shown_name}`", path.display()),
+        },
+        "External" => return Err(bad(format!("mode `{mode}` needs `process_command`"))),
         _ => {
             return Err(bad(format!(
-                "unsupported mode `{mode}` (use AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, CredentialsURI, CloudSSO or OAuth)"
+                "unsupported mode `{mode}` (use AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, CredentialsURI, CloudSSO, OAuth or External)"
             )))
         }
     })
@@ -426,7 +434,7 @@ mod tests {
         {"name": "sts", "mode": "StsToken", "access_key_id": "STS.cli", "access_key_secret": "s", "sts_token": "tok"},
         {"name": "loop-a", "mode": "ChainableRamRoleArn", "source_profile": "loop-b", "ram_role_arn": "acs:ram::1:role/a"},
         {"name": "loop-b", "mode": "ChainableRamRoleArn", "source_profile": "loop-a", "ram_role_arn": "acs:ram::1:role/b"},
-        {"name": "weird", "mode": "External", "process_command": "x"},
+        {"name": "weird", "mode": "Plugin", "process_command": "x"},
         {"name": "half", "mode": "AK", "access_key_id": "LTAI5tHalf", "access_key_secret": ""}
       ]
     }"#;
@@ -468,7 +476,7 @@ mod tests {
     #[tokio::test]
     async fn bad_profiles_name_file_profile_and_problem() {
         let cases = [
-            ("weird", "profile `weird`: unsupported mode `External`"),
+            ("weird", "profile `weird`: unsupported mode `Plugin`"),
             (
                 "half",
                 "profile `half`: mode `AK` needs `access_key_secret`",
@@ -495,6 +503,37 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    #[tokio::test]
+    async fn external_profiles_need_a_command_that_splits() {
+        let config = r#"{"profiles": [
+            {"name": "none", "mode": "External", "process_command": " \n "},
+            {"name": "open", "mode": "External", "process_command": "helper --token 'sentinel"}
+        ]}"#;
+        for (profile, expected) in [
+            (
+                "none",
+                "profile `none`: mode `External` needs `process_command`",
+            ),
+            (
+                "open",
+                "profile `open`: the command cannot be split into words: a ' quote is not closed",
+            ),
+        ] {
+            let err = provider(&[(vars::PROFILE, profile)], config)
+                .provide_credentials()
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidConfiguration);
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "cli_profile: invalid configuration: /home/me/.aliyun/config.json, {expected}"
+                )
+            );
+            assert!(!format!("{err:?}").contains("sentinel"));
+        }
     }
 
     async fn error_with(env: &[(&str, &str)], files: Vec<(&str, Vec<u8>)>) -> CredentialsError {

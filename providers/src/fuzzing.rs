@@ -104,3 +104,24 @@ pub fn nacos_login(status: u16, body: &[u8], origin: &str) -> Result<()> {
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     crate::nacos::login::parse_login(&response, origin, now, 0).map(drop)
 }
+
+/// A `process_command` split into words as the External provider splits it; `Err` is the message of
+/// a command that cannot be split (it shows no part of the text).
+pub fn external_command_words(text: &str) -> std::result::Result<Vec<String>, String> {
+    crate::command_line::split(text).map_err(|e| e.to_string())
+}
+
+/// A `process_command` checked as the External provider's builder checks it (nothing is run).
+pub fn external_command(text: &str) -> Result<()> {
+    crate::ExternalProcessProvider::builder(text)
+        .context(offline(""))
+        .build_uncached()
+        .map(drop)
+}
+
+/// The stdout of an External command.
+pub fn external_output(stdout: &[u8]) -> Result<()> {
+    crate::external_process::parse_output(stdout, "fuzz")
+        .map(drop)
+        .map_err(|problem| CredentialsError::provider("fuzz", problem))
+}

@@ -2,7 +2,8 @@
 //!
 //! The network providers ([`RamRoleArnProvider`], [`OidcRoleArnProvider`], [`EcsRamRoleProvider`],
 //! [`CredentialsUriProvider`], [`KmsRotatingProvider`], and the CLI's sign-in modes
-//! [`CloudSsoProvider`] and [`OAuthProvider`]), the profile files ([`ProfileProvider`],
+//! [`CloudSsoProvider`] and [`OAuthProvider`]), credentials printed by a command
+//! ([`ExternalProcessProvider`], the CLI profile mode `External`), the profile files ([`ProfileProvider`],
 //! [`CliProfileProvider`]), the [`DefaultChain`], the [`KmsClient`] and Nacos login ([`nacos`]). Every
 //! STS and KMS call goes one RPC path (sign, send, read); endpoints follow [`endpoint::EndpointSettings`].
 //! The core crate's modules and items are re-exported, so applications depend on this crate alone:
@@ -43,11 +44,13 @@ pub use mse_auth::{
 mod cli_config_write;
 pub mod cli_profile;
 pub mod cloud_sso;
+mod command_line;
 pub mod context;
 pub mod credentials_uri;
 pub mod default_chain;
 pub mod ecs_ram_role;
 pub mod endpoint;
+pub mod external_process;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -74,6 +77,7 @@ pub use context::Context;
 pub use credentials_uri::CredentialsUriProvider;
 pub use default_chain::{default_provider, DefaultChain};
 pub use ecs_ram_role::EcsRamRoleProvider;
+pub use external_process::{CachedExternalProcessProvider, ExternalProcessProvider};
 pub use kms::KmsClient;
 pub use kms_rotating::{CachedKmsRotatingProvider, KmsRotatingProvider};
 pub use oauth::OAuthProvider;

@@ -75,6 +75,12 @@ pub(crate) enum Mode {
         expires: u64,
     },
     OAuth(OAuthSettings),
+    /// A command that prints credentials; `origin` (the file and the profile) begins the errors
+    /// of its runs.
+    External {
+        command: String,
+        origin: String,
+    },
 }
 
 /// What an OAuth profile holds, and where its new tokens go.
@@ -206,6 +212,12 @@ impl Mode {
                 }
                 SharedCredentialsProvider::new(b.build()?)
             }
+            Mode::External { command, origin } => SharedCredentialsProvider::new(
+                crate::ExternalProcessProvider::builder(command)
+                    .origin(origin)
+                    .context(ctx.clone())
+                    .build()?,
+            ),
         })
     }
 }
