@@ -718,10 +718,11 @@ fn nacos_sign_with_chain_sts_credentials_masks_the_token_unless_asked() {
 
 /// Each mode of the emulator's menu: the `--provider` its comment line names, and the path that
 /// `mse-auth credentials --provider …` reports with every export pasted.
-const EMULATOR_MODES: [(&str, &str); 6] = [
+const EMULATOR_MODES: [(&str, &str); 7] = [
     ("env", "env"),
     ("kms_rotating", "kms_rotating/env"),
     ("oidc_role_arn", "oidc_role_arn"),
+    ("cli_profile", "cli_profile/cloud_sso"),
     ("profile", "profile/ram_role_arn/static_ak"),
     ("ecs_ram_role", "ecs_ram_role"),
     ("credentials_uri", "credentials_uri"),
@@ -814,6 +815,16 @@ fn emulator_prints_a_menu_of_every_mode_that_works_and_cleans_up_on_sigterm() {
     for (provider, path) in EMULATOR_MODES {
         assert_eq!(provider_path(&home, &env, &["--provider", provider]), path);
     }
+    // The demo config's OAuth profile: a refresh and an exchange, the new tokens written back into
+    // the config (in the emulator's private directory, removed with it).
+    let mut oauth_env = env.clone();
+    oauth_env.push((vars::PROFILE, "oauth"));
+    assert_eq!(
+        provider_path(&home, &oauth_env, &["--provider", "cli_profile"]),
+        "cli_profile/oauth"
+    );
+    let config = std::fs::read_to_string(&exports[vars::CONFIG_FILE]).unwrap();
+    assert!(config.contains("\"sts_expiration\""), "{config}");
     // The secret name makes the chain answer from the KMS-rotated key, read with the printed key.
     assert_eq!(provider_path(&home, &env, &[]), "default/kms_rotating/env");
 

@@ -328,7 +328,7 @@ pub fn cmd(home: &Home, env: &[(&'static str, String)]) -> Command {
 }
 
 /// Every variable `mse-auth emulator` prints, in both formats.
-pub const EMULATOR_VARS: [&str; 10] = [
+pub const EMULATOR_VARS: [&str; 12] = [
     vars::ACCESS_KEY_ID,
     vars::ACCESS_KEY_SECRET,
     vars::KMS_ENDPOINT,
@@ -337,6 +337,8 @@ pub const EMULATOR_VARS: [&str; 10] = [
     vars::ROLE_ARN,
     vars::OIDC_PROVIDER_ARN,
     vars::OIDC_TOKEN_FILE,
+    vars::CONFIG_FILE,
+    vars::OAUTH_ENDPOINT,
     vars::ECS_METADATA_ENDPOINT,
     vars::CREDENTIALS_URI,
 ];

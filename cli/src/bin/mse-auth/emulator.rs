@@ -36,8 +36,19 @@ const DEMO_SECRET_ACCESS_KEY_SECRET: &str = "emulator-kms-rotated-secret";
 const DEMO_SECRET_ROTATION: Duration = Duration::from_secs(24 * 3600);
 /// The file name of the OIDC token, inside the emulator's private directory.
 const TOKEN_FILE_NAME: &str = "oidc-token";
+/// The file name of the demo CLI config (CloudSSO and OAuth profiles), in the same directory.
+const CLI_CONFIG_NAME: &str = "config.json";
+/// The CloudSSO access token of the demo profile `sso` (valid for a day from the start).
+const DEMO_CLOUD_SSO_TOKEN: &str = "emulator-demo-cloud-sso-access-token";
+/// The CloudSSO account and access configuration of the demo profile.
+const DEMO_CLOUD_SSO_ACCOUNT: &str = "1234567890123456";
+const DEMO_CLOUD_SSO_ACCESS_CONFIG: &str = "ac-emulatordemo";
+/// The OAuth refresh token of the demo profile `oauth` (spent at its first use; the emulator then
+/// writes the rotated tokens into the demo config, as the CLI would).
+const DEMO_OAUTH_REFRESH_TOKEN: &str = "emulator-demo-oauth-refresh-token";
 
-/// Run the local cloud emulator (STS, ECS instance metadata, a credentials URI, KMS) on 127.0.0.1 until
+/// Run the local cloud emulator (STS, ECS instance metadata, a credentials URI, KMS, CloudSSO, OAuth,
+/// Nacos login) on 127.0.0.1 until
 /// Ctrl-C or SIGTERM, and print the environment variables that point a client at it.
 ///
 /// The exports come in groups, one per auth mode, each headed by the `mse-auth credentials
@@ -45,7 +56,8 @@ const TOKEN_FILE_NAME: &str = "oidc-token";
 /// of the default chain.
 ///
 /// It writes the OIDC token its AssumeRoleWithOIDC accepts to a file in a private temporary directory
-/// (mode 0600) and removes it when it stops. Its KMS serves a RAMCredentials secret whose AccessKey
+/// (mode 0600), and beside it a CLI config.json with a CloudSSO profile (`sso`, the current one) and
+/// an OAuth profile (`oauth`) that sign in at the emulator; it removes both when it stops. Its KMS serves a RAMCredentials secret whose AccessKey
 /// its STS and KMS accept, and has a master key with the id `mse-auth config` encrypts with by
 /// default (alias/acs/mse), so `config encrypt|decrypt` work against it with the printed exports and
 /// no further flags.
@@ -120,14 +132,14 @@ impl TokenFile {
 
     /// Writes the token as it is, without a newline: clients send the file's content verbatim.
     fn write(&self, token: &str) -> CliResult {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        options
-            .open(&self.path)
-            .and_then(|mut file| file.write_all(token.as_bytes()))
-            .map_err(|e| cannot_create(&self.path, &e))
+        write_private(&self.path, token)
+    }
+
+    /// Writes another private file (mode 0600) named `name` into the directory.
+    fn add(&self, name: &str, content: &str) -> CliResult<PathBuf> {
+        let path = self.dir.join(name);
+        write_private(&path, content)?;
+        Ok(path)
     }
 
     fn path(&self) -> &Path {
@@ -141,12 +153,55 @@ impl Drop for TokenFile {
     }
 }
 
+/// Creates `path` (it must not exist) with mode 0600 and `content`.
+fn write_private(path: &Path, content: &str) -> CliResult {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .and_then(|mut file| file.write_all(content.as_bytes()))
+        .map_err(|e| cannot_create(path, &e))
+}
+
 fn cannot_create(path: &Path, e: &std::io::Error) -> Box<dyn std::error::Error + Send + Sync> {
     format!(
-        "cannot create the OIDC token file in {}: {e}",
+        "cannot create the emulator's private file in {}: {e}",
         path.display()
     )
     .into()
+}
+
+/// The demo CLI config: a CloudSSO profile `sso` (the current one) and an OAuth profile `oauth`,
+/// both signing in at the emulator.
+fn demo_cli_config(emulator: &Emulator) -> String {
+    let expire = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+        + 24 * 3600;
+    let config = json!({
+        "current": "sso",
+        "profiles": [
+            {
+                "name": "sso",
+                "mode": "CloudSSO",
+                "cloud_sso_sign_in_url": emulator.cloud_sso_sign_in_url(),
+                "cloud_sso_account_id": DEMO_CLOUD_SSO_ACCOUNT,
+                "cloud_sso_access_config": DEMO_CLOUD_SSO_ACCESS_CONFIG,
+                "access_token": DEMO_CLOUD_SSO_TOKEN,
+                "cloud_sso_access_token_expire": expire,
+            },
+            {
+                "name": "oauth",
+                "mode": "OAuth",
+                "oauth_site_type": "CN",
+                "oauth_refresh_token": DEMO_OAUTH_REFRESH_TOKEN,
+            },
+        ],
+    });
+    format!("{config:#}\n")
 }
 
 /// `value` as one shell word: bare when it has no character a shell treats specially.
@@ -169,7 +224,7 @@ struct Group {
 }
 
 /// The menu, in the default chain's order; each group names the `--provider` that reaches it.
-fn groups(emulator: &Emulator, token_file: &Path) -> Vec<Group> {
+fn groups(emulator: &Emulator, token_file: &Path, cli_config: &Path) -> Vec<Group> {
     let group = |comment: String, exports: Vec<(&'static str, String)>| Group { comment, exports };
     vec![
         group(
@@ -193,6 +248,15 @@ fn groups(emulator: &Emulator, token_file: &Path) -> Vec<Group> {
                 (vars::ROLE_ARN, DEMO_ROLE_ARN.into()),
                 (vars::OIDC_PROVIDER_ARN, DEMO_OIDC_PROVIDER_ARN.into()),
                 (vars::OIDC_TOKEN_FILE, token_file.display().to_string()),
+            ],
+        ),
+        group(
+            "# CloudSSO and OAuth profiles in a CLI config: --provider cli_profile\n\
+             #   (sso is the current one; ALIBABA_CLOUD_PROFILE=oauth picks OAuth)"
+                .into(),
+            vec![
+                (vars::CONFIG_FILE, cli_config.display().to_string()),
+                (vars::OAUTH_ENDPOINT, emulator.oauth_endpoint()),
             ],
         ),
         group(
@@ -232,10 +296,18 @@ pub async fn run(_globals: &Globals, args: Args) -> CliResult {
         DEMO_SECRET_ROTATION,
         SystemTime::now() + DEMO_SECRET_ROTATION,
     );
+    emulator.cloud_sso_add_access_token(
+        DEMO_CLOUD_SSO_TOKEN,
+        SystemTime::now() + Duration::from_secs(24 * 3600),
+        DEMO_CLOUD_SSO_ACCOUNT,
+        DEMO_CLOUD_SSO_ACCESS_CONFIG,
+    );
+    emulator.oauth_add_refresh_token(DEMO_OAUTH_REFRESH_TOKEN);
+    let cli_config = token_file.add(CLI_CONFIG_NAME, &demo_cli_config(&emulator))?;
     if let Some(seconds) = args.lifetime {
         emulator.set_credential_lifetime(Duration::from_secs(seconds));
     }
-    let groups = groups(&emulator, token_file.path());
+    let groups = groups(&emulator, token_file.path(), &cli_config);
     match args.format {
         Format::Env => {
             println!(
@@ -285,6 +357,11 @@ pub async fn run(_globals: &Globals, args: Args) -> CliResult {
         Endpoint::KmsGenerateDataKey,
         Endpoint::KmsEncrypt,
         Endpoint::KmsDecrypt,
+        Endpoint::CloudSsoCredentials,
+        Endpoint::OAuthToken,
+        Endpoint::OAuthExchange,
+        Endpoint::NacosLogin,
+        Endpoint::NacosGetConfig,
     ] {
         eprintln!("  {endpoint:?}: {}", emulator.calls(endpoint));
     }
