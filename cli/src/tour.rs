@@ -1,12 +1,13 @@
 //! A tour of every auth mode on the local cloud emulator: starts an [`Emulator`]
 //! on 127.0.0.1 and fetches credentials through every provider — static keys, environment, RAM role ARN
 //! (and a role chained on a role), OIDC, ECS RAM role, credentials URI, the KMS-rotated AccessKey, both
-//! profile files and the default chain — reporting who produced what; then logs in to Nacos and
+//! profile files (with the CLI's CloudSSO, OAuth and External modes) and the default chain (also with
+//! `ALIBABA_CLOUD_SECRET_NAME`) — reporting who produced what; then logs in to Nacos and
 //! encrypts and decrypts a config under each cipher scheme. Used by `cli/examples/tour.rs` and
 //! `mse-auth tour`.
 //!
 //! Everything the providers read comes from an in-memory [`Context`]: nothing of the machine's own
-//! environment or home directory is used. The results are credentials, whose `Debug`/`Display` are
+//! environment or home directory is used (the External profile runs `printf`, without a shell). The results are credentials, whose `Debug`/`Display` are
 //! masked; the emulator's own secrets are throwaway values.
 //!
 //! ```no_run
@@ -43,6 +44,10 @@ const ROLE: &str = "acs:ram::1234567890123456:role/tour";
 const OIDC_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.tour.token";
 const KMS_KEY: &str = "alias/tour";
 const CONFIG: &str = "db.password=tour-secret\ndb.user=app\n";
+const SSO_TOKEN: &str = "tour-cloud-sso-access-token";
+const OAUTH_REFRESH_TOKEN: &str = "tour-oauth-refresh-token";
+/// The External profile's command: a real program (no shell) that prints an AccessKey as JSON.
+const EXTERNAL_COMMAND: &str = r#"printf '%s' '{"mode":"AK","access_key_id":"LTAI5tTourExternal","access_key_secret":"tour-external-secret"}'"#;
 
 /// One auth mode and what it produced.
 #[derive(Debug)]
@@ -103,10 +108,23 @@ pub async fn run() -> Result<Tour, Box<dyn std::error::Error + Send + Sync>> {
     );
     emulator.nacos_add_user("nacos", "tour-nacos-password");
 
+    let sso_expire = std::time::SystemTime::now() + Duration::from_secs(3600);
+    emulator.cloud_sso_add_access_token(SSO_TOKEN, sso_expire, "1234567890123456", "ac-tour");
+    emulator.oauth_add_refresh_token(OAUTH_REFRESH_TOKEN);
+    let sso_expire = sso_expire
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let sso_url = emulator.cloud_sso_sign_in_url();
+    let external = serde_json::to_string(EXTERNAL_COMMAND)?;
     let cli_config = format!(
         r#"{{"current": "chained", "profiles": [
             {{"name": "base", "mode": "AK", "access_key_id": "{AK_ID}", "access_key_secret": "{AK_SECRET}"}},
-            {{"name": "chained", "mode": "ChainableRamRoleArn", "source_profile": "base", "ram_role_arn": "{ROLE}"}}]}}"#
+            {{"name": "chained", "mode": "ChainableRamRoleArn", "source_profile": "base", "ram_role_arn": "{ROLE}"}},
+            {{"name": "sso", "mode": "CloudSSO", "cloud_sso_sign_in_url": "{sso_url}", "cloud_sso_account_id": "1234567890123456",
+              "cloud_sso_access_config": "ac-tour", "access_token": "{SSO_TOKEN}", "cloud_sso_access_token_expire": {sso_expire}}},
+            {{"name": "oauth", "mode": "OAuth", "oauth_refresh_token": "{OAUTH_REFRESH_TOKEN}"}},
+            {{"name": "external", "mode": "External", "process_command": {external}}}]}}"#
     );
     let ini = format!("[default]\ntype = oidc_role_arn\nrole_arn = {ROLE}\noidc_provider_arn = acs:ram::1:oidc-provider/tour\noidc_token_file_path = /var/run/oidc/token\n");
     let ctx = Context::default()
@@ -117,6 +135,7 @@ pub async fn run() -> Result<Tour, Box<dyn std::error::Error + Send + Sync>> {
                 vars::ECS_METADATA_ENDPOINT.into(),
                 emulator.ecs_metadata_endpoint(),
             ),
+            (vars::OAUTH_ENDPOINT.into(), emulator.oauth_endpoint()),
             (vars::ACCESS_KEY_ID.into(), AK_ID.into()),
             (vars::ACCESS_KEY_SECRET.into(), AK_SECRET.into()),
         ]))
@@ -202,6 +221,21 @@ pub async fn run() -> Result<Tour, Box<dyn std::error::Error + Send + Sync>> {
             .provide_credentials()
             .await,
     );
+    for (mode, profile) in [
+        ("CLI profile: CloudSSO", "sso"),
+        ("CLI profile: OAuth (writes tokens back)", "oauth"),
+        ("CLI profile: External (a command)", "external"),
+    ] {
+        stop(
+            mode,
+            CliProfileProvider::builder()
+                .profile(profile)
+                .context(ctx.clone())
+                .build()
+                .provide_credentials()
+                .await,
+        );
+    }
     stop(
         "ini profile (credentials)",
         ProfileProvider::builder()

@@ -928,6 +928,9 @@ fn tour_walks_every_mode_on_an_in_process_emulator() {
         "tour-rotated-secret",
         "tour-nacos-password",
         "db.password=tour-secret",
+        "tour-external-secret",
+        "tour-cloud-sso-access-token",
+        "tour-oauth-refresh-token",
     ];
     let out = run(mse_auth(&home, &[]), &["tour"]);
     out.assert_ok();
@@ -939,6 +942,9 @@ fn tour_walks_every_mode_on_an_in_process_emulator() {
         "ecs_ram_role",
         "credentials_uri",
         "cli_profile/ram_role_arn/static_ak",
+        "cli_profile/cloud_sso",
+        "cli_profile/oauth",
+        "cli_profile/external",
         "profile/oidc_role_arn",
         "default/env",
         "kms_rotating/static_ak",
@@ -960,7 +966,7 @@ fn tour_walks_every_mode_on_an_in_process_emulator() {
     out.assert_no_secret(&tour_secrets);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let stops = v["stops"].as_array().unwrap();
-    assert_eq!(stops.len(), 13);
+    assert_eq!(stops.len(), 16);
     assert!(stops.iter().all(|s| s["ok"] == true), "{v:#}");
     let checks = v["checks"].as_array().unwrap();
     assert_eq!(checks.len(), 5, "a Nacos login and four config round trips");
