@@ -311,10 +311,7 @@ fn without_data_id(e: &mse_auth_providers::cipher::CipherError, data_id: &str) -
         .map(str::to_string)
         .unwrap_or(text);
     if e.kind() == mse_auth_providers::cipher::CipherErrorKind::NotConfigured {
-        format!(
-            "{text} (KMS: --kms-region or --kms-endpoint; a local key: --local-key-file and \
-             --local-key-name, or --old-local-key-* for reencrypt's sources)"
-        )
+        format!("{text} (give --kms-region or --kms-endpoint, or the local key's file and name)")
     } else {
         text
     }

@@ -448,6 +448,7 @@ impl Store for NacosStore {
                     )
                 }
                 Err(Listing::Failed(e)) => return Err(e),
+                Err(Listing::Forbidden(message)) => return Err(message.into()),
                 Ok(listed) => return Ok(listed),
             }
         }
@@ -465,6 +466,8 @@ fn is_cas_refusal(e: &SdkError) -> bool {
 enum Listing {
     /// A page was over the HTTP client's body limit.
     TooLarge,
+    /// The server refused the identity (HTTP 403).
+    Forbidden(String),
     Failed(Box<dyn std::error::Error + Send + Sync>),
 }
 
@@ -541,7 +544,35 @@ impl NacosStore {
         ))
     }
 
+    /// One page; after a 403 (token refused) logs in again, at most once per 60 s, and tries once
+    /// more.
     async fn page(
+        &self,
+        group: Option<&str>,
+        page_no: usize,
+        page_size: usize,
+    ) -> Result<Page, Listing> {
+        let forbidden = |result: Result<Page, Listing>| match result {
+            Err(Listing::Forbidden(message)) => Err(Listing::Failed(message.into())),
+            other => other,
+        };
+        match self.page_once(group, page_no, page_size).await {
+            Err(Listing::Forbidden(_))
+                if self
+                    .plugin
+                    .as_ref()
+                    .is_some_and(|p| p.nacos_login().is_some()) =>
+            {
+                if let Some(plugin) = &self.plugin {
+                    let _ = plugin.relogin().await;
+                }
+                forbidden(self.page_once(group, page_no, page_size).await)
+            }
+            other => forbidden(other),
+        }
+    }
+
+    async fn page_once(
         &self,
         group: Option<&str>,
         page_no: usize,
@@ -579,9 +610,9 @@ impl NacosStore {
                     } else {
                         "is the user allowed to list this namespace?"
                     };
-                    return Err(Listing::Failed(
-                        format!("listing configs on {origin}: refused (HTTP 403): {hint}").into(),
-                    ));
+                    return Err(Listing::Forbidden(format!(
+                        "listing configs on {origin}: refused (HTTP 403): {hint}"
+                    )));
                 }
                 Ok(r) if r.is_success() => {
                     return serde_json::from_slice(&r.body).map_err(|e| {
