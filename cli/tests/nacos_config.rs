@@ -270,6 +270,31 @@ fn publish_then_get_round_trips_every_scheme_rnacos_keeps_and_the_server_holds_c
     );
     assert!(out.stdout.is_empty());
 
+    // An envelope config written by another client: rnacos kept the content, not the data key.
+    let envelope = "cipher-kms-aes-256-other.yaml";
+    assert_eq!(
+        s.server
+            .publish_in(&s.token(), ns, envelope, GROUP, "c2VhbGVkLWJ5LWFub3RoZXI="),
+        200
+    );
+    let out = s.run(
+        &[
+            "nacos",
+            "config",
+            "get",
+            "--namespace",
+            ns,
+            "--data-id",
+            envelope,
+        ],
+        None,
+    );
+    let line = out.assert_one_line_failure();
+    assert!(
+        line.contains("the server returned no encryptedDataKey"),
+        "{line}"
+    );
+
     // The listing: schemes and where each key is.
     let out = s.run(
         &[
@@ -319,6 +344,7 @@ fn publish_then_get_round_trips_every_scheme_rnacos_keeps_and_the_server_holds_c
                 "gcm".into(),
                 "embedded ops-2024".into()
             ),
+            (envelope.into(), "kms-aes-256".into(), "missing ".into()),
         ]
     );
 

@@ -157,6 +157,18 @@ pub enum Status {
 }
 
 impl Status {
+    /// For programs (`--format json`).
+    fn code(self) -> &'static str {
+        match self {
+            Status::Done => "done",
+            Status::WouldDo => "would-do",
+            Status::Skipped => "skipped",
+            Status::Failed => "failed",
+            Status::NotStarted => "not-started",
+        }
+    }
+
+    /// For people.
     fn name(self) -> &'static str {
         match self {
             Status::Done => "done",
@@ -753,7 +765,7 @@ fn print_summary(args: &Args, namespace: &str, outcomes: &[Outcome]) {
                         "group": o.config.group,
                         "dataId": o.config.data_id,
                         "target": o.target,
-                        "status": o.status.name(),
+                        "status": o.status.code(),
                         "detail": o.detail,
                     })
                 })
