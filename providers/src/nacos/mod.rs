@@ -2,7 +2,7 @@
 //! server-to-server identity header ([`server_identity`]).
 //!
 //! Environment names follow nacos-sdk-rust: `NACOS_CLIENT_SERVER_ADDRESS` (comma-separated servers),
-//! `NACOS_CLIENT_USERNAME`, `NACOS_CLIENT_PASSWORD`.
+//! `NACOS_CLIENT_USERNAME`, `NACOS_CLIENT_PASSWORD`, `NACOS_CLIENT_NAMESPACE`.
 
 pub mod login;
 pub mod server_identity;
@@ -18,3 +18,5 @@ pub const SERVER_ADDRESS: &str = "NACOS_CLIENT_SERVER_ADDRESS";
 pub const USERNAME: &str = "NACOS_CLIENT_USERNAME";
 /// Login password.
 pub const PASSWORD: &str = "NACOS_CLIENT_PASSWORD";
+/// The namespace (tenant) id; empty for the public namespace (nacos-sdk-rust's name).
+pub const NAMESPACE: &str = "NACOS_CLIENT_NAMESPACE";

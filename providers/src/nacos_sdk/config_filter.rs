@@ -26,6 +26,11 @@
 //! An envelope config (`cipher-kms-aes-128-`, `cipher-kms-aes-256-`) read from a server that drops
 //! `encryptedDataKey` (rnacos, spec §G.3) fails this way with
 //! [`MissingDataKey`](mse_auth::cipher::CipherErrorKind::MissingDataKey); use `cipher-gcm-` there.
+//!
+//! A caller that runs the filter itself, outside nacos-sdk's chain, can use
+//! [`MseConfigFilter::try_encrypt`] and [`MseConfigFilter::try_decrypt`]: they return the failure and
+//! leave the request or response as it was, so the caller can stop before publishing and say why
+//! (`mse-auth nacos config` does).
 
 use async_trait::async_trait;
 use mse_auth::cipher::{CipherError, ConfigCipher, Scheme};
@@ -71,35 +76,50 @@ impl MseConfigFilter {
         self.failures.load(Ordering::Relaxed)
     }
 
-    /// The publish side: encrypts `req` in place.
+    /// The publish side: encrypts `req` in place; on failure logs, counts and empties it (content,
+    /// `encryptedDataKey` and dataId), so nothing readable is published.
     pub async fn encrypt(&self, req: &mut ConfigReq) {
-        if !needs_cipher(&req.data_id, &req.content) {
-            return;
-        }
-        match self
-            .cipher
-            .encrypt(&req.namespace, &req.group, &req.data_id, &req.content)
-            .await
-        {
-            Ok(sealed) => {
-                req.content = sealed.content;
-                req.encrypted_data_key = sealed.encrypted_data_key;
-            }
-            Err(e) => {
-                self.failed("encrypt", &req.data_id, &req.group, &req.namespace, &e);
-                req.content.clear();
-                req.encrypted_data_key.clear();
-                req.data_id.clear();
-            }
+        if let Err(e) = self.try_encrypt(req).await {
+            self.failed("encrypt", &req.data_id, &req.group, &req.namespace, &e);
+            req.content.clear();
+            req.encrypted_data_key.clear();
+            req.data_id.clear();
         }
     }
 
-    /// The read side: decrypts `resp` in place.
+    /// The read side: decrypts `resp` in place; on failure empties its content.
     pub async fn decrypt(&self, resp: &mut ConfigResp) {
-        if !needs_cipher(&resp.data_id, &resp.content) {
-            return;
+        if let Err(e) = self.try_decrypt(resp).await {
+            self.failed("decrypt", &resp.data_id, &resp.group, &resp.namespace, &e);
+            resp.content.clear();
         }
-        match self
+    }
+
+    /// Encrypts `req` in place as [`encrypt`](Self::encrypt) does, but returns a failure instead of
+    /// emptying the request, logging it and counting it: for callers that can stop before
+    /// publishing (nacos-sdk's filter chain cannot). `req` is left as it was on failure. Other
+    /// dataIds and blank contents pass through untouched.
+    pub async fn try_encrypt(&self, req: &mut ConfigReq) -> Result<(), CipherError> {
+        if !needs_cipher(&req.data_id, &req.content) {
+            return Ok(());
+        }
+        let sealed = self
+            .cipher
+            .encrypt(&req.namespace, &req.group, &req.data_id, &req.content)
+            .await?;
+        req.content = sealed.content;
+        req.encrypted_data_key = sealed.encrypted_data_key;
+        Ok(())
+    }
+
+    /// Decrypts `resp` in place as [`decrypt`](Self::decrypt) does, but returns a failure (and
+    /// leaves `resp` as it was) instead of emptying the content, logging it and counting it: for
+    /// callers that report why a config cannot be read.
+    pub async fn try_decrypt(&self, resp: &mut ConfigResp) -> Result<(), CipherError> {
+        if !needs_cipher(&resp.data_id, &resp.content) {
+            return Ok(());
+        }
+        resp.content = self
             .cipher
             .decrypt(
                 &resp.namespace,
@@ -108,14 +128,8 @@ impl MseConfigFilter {
                 &resp.content,
                 &resp.encrypted_data_key,
             )
-            .await
-        {
-            Ok(plain) => resp.content = plain,
-            Err(e) => {
-                self.failed("decrypt", &resp.data_id, &resp.group, &resp.namespace, &e);
-                resp.content.clear();
-            }
-        }
+            .await?;
+        Ok(())
     }
 
     fn failed(&self, what: &str, data_id: &str, group: &str, namespace: &str, e: &CipherError) {
@@ -274,6 +288,31 @@ mod tests {
         let mut r = req("cipher-app", "password: sentinel-plain");
         f.filter(Some(&mut r), None).await;
         assert_eq!((r.data_id.as_str(), r.content.as_str()), ("", ""));
+    }
+
+    #[tokio::test]
+    async fn the_try_variants_return_the_failure_and_leave_the_config_as_it_was() {
+        let f = MseConfigFilter::new(Arc::new(ConfigCipher::builder().build()));
+        let mut r = req("cipher-kms-aes-256-app", "password: sentinel-plain");
+        let err = f.try_encrypt(&mut r).await.unwrap_err();
+        assert_eq!(err.kind(), CipherErrorKind::NotConfigured);
+        assert_eq!(
+            (r.data_id.as_str(), r.content.as_str()),
+            ("cipher-kms-aes-256-app", "password: sentinel-plain")
+        );
+        let mut back = resp("cipher-kms-aes-256-app", "c2lwaGVy", "");
+        let err = f.try_decrypt(&mut back).await.unwrap_err();
+        assert_eq!(err.kind(), CipherErrorKind::MissingDataKey);
+        assert_eq!(back.content, "c2lwaGVy");
+        assert_eq!(f.failures(), 0, "the caller has the error: nothing counted");
+
+        let g = local();
+        let mut r = req("cipher-gcm-app", "password: sentinel-plain");
+        g.try_encrypt(&mut r).await.unwrap();
+        assert!(r.content.starts_with("mseauth:v1:"));
+        let mut back = resp("cipher-gcm-app", &r.content, "");
+        g.try_decrypt(&mut back).await.unwrap();
+        assert_eq!(back.content, "password: sentinel-plain");
     }
 
     #[tokio::test]

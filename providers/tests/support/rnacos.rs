@@ -360,9 +360,23 @@ impl Rnacos {
 
     /// Publishes a config over the open API with `token`; returns the HTTP status.
     pub fn publish(&self, token: &str, data_id: &str, group: &str, content: &str) -> u16 {
+        self.publish_in(token, "", data_id, group, content)
+    }
+
+    /// Publishes a config into namespace `tenant` (`""`: public) over the open API with `token`;
+    /// returns the HTTP status.
+    pub fn publish_in(
+        &self,
+        token: &str,
+        tenant: &str,
+        data_id: &str,
+        group: &str,
+        content: &str,
+    ) -> u16 {
         let body = form(&[
             ("dataId", data_id),
             ("group", group),
+            ("tenant", tenant),
             ("content", content),
             ("accessToken", token),
         ]);
@@ -371,12 +385,61 @@ impl Rnacos {
 
     /// Reads a config over the open API, with `token` if given: (status, body).
     pub fn read(&self, token: Option<&str>, data_id: &str, group: &str) -> (u16, String) {
-        let mut pairs = vec![("dataId", data_id), ("group", group)];
+        self.read_in(token, "", data_id, group)
+    }
+
+    /// Reads a config of namespace `tenant` over the open API, with `token` if given: (status,
+    /// body).
+    pub fn read_in(
+        &self,
+        token: Option<&str>,
+        tenant: &str,
+        data_id: &str,
+        group: &str,
+    ) -> (u16, String) {
+        let mut pairs = vec![("dataId", data_id), ("group", group), ("tenant", tenant)];
         if let Some(token) = token {
             pairs.push(("accessToken", token));
         }
         let path = format!("/nacos/v1/cs/configs?{}", form(&pairs));
         http(self.http_port, "GET", &path, "").unwrap_or((0, String::new()))
+    }
+
+    /// Every config of namespace `tenant` over the open API (`search=accurate`, pages of 100, at
+    /// most 100 pages): (group, dataId, content), sorted.
+    pub fn configs_in(&self, token: &str, tenant: &str) -> Vec<(String, String, String)> {
+        let mut all = Vec::new();
+        for page in 1..=100 {
+            let page_no = page.to_string();
+            let query = form(&[
+                ("search", "accurate"),
+                ("dataId", ""),
+                ("group", ""),
+                ("tenant", tenant),
+                ("pageNo", &page_no),
+                ("pageSize", "100"),
+                ("accessToken", token),
+            ]);
+            let (status, body) = http(
+                self.http_port,
+                "GET",
+                &format!("/nacos/v1/cs/configs?{query}"),
+                "",
+            )
+            .unwrap_or((0, String::new()));
+            assert_eq!(status, 200, "listing configs: {body}");
+            let json: serde_json::Value = serde_json::from_str(&body).expect("a config page");
+            let items = json["pageItems"].as_array().cloned().unwrap_or_default();
+            for item in &items {
+                let field = |name: &str| item[name].as_str().unwrap_or_default().to_string();
+                all.push((field("group"), field("dataId"), field("content")));
+            }
+            if items.len() < 100 {
+                break;
+            }
+        }
+        all.sort();
+        all
     }
 
     fn log(&self) -> String {

@@ -7,6 +7,9 @@ use mse_auth_providers::os::Env;
 use mse_auth_providers::{vars, Context, Credentials, DefaultChain};
 use std::io::IsTerminal;
 use std::time::{Duration, SystemTime};
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// What a subcommand returns: a failure is printed as one line `mse-auth: <cause>`.
 pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -41,10 +44,19 @@ impl Globals {
             1 => tracing::Level::DEBUG,
             _ => tracing::Level::TRACE,
         };
-        tracing_subscriber::fmt()
-            .with_max_level(level)
-            .with_writer(std::io::stderr)
-            .with_ansi(std::io::stderr().is_terminal())
+        // nacos-sdk's own log is left out at every level: it prints a response's payload when it
+        // cannot parse it, and a config's payload can carry its encryptedDataKey (for cipher-aes-, the
+        // key itself). `nacos config` logs each server call itself.
+        let targets = Targets::new()
+            .with_default(level)
+            .with_target("nacos_sdk", LevelFilter::OFF);
+        tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(std::io::stderr().is_terminal()),
+            )
+            .with(targets)
             .init();
     }
 
@@ -85,6 +97,53 @@ impl Globals {
 
 /// A terminal spinner, cleared when dropped.
 pub struct Spinner(Option<ProgressBar>);
+
+impl Globals {
+    /// A progress bar on stderr counting `len` steps, shown only on a terminal and without `-v`.
+    pub fn progress(&self, len: u64) -> Progress {
+        if self.verbose > 0 || !std::io::stderr().is_terminal() {
+            return Progress::hidden();
+        }
+        let bar = ProgressBar::new(len);
+        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}") {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Progress(Some(bar))
+    }
+}
+
+/// A terminal progress bar (or nothing, off a terminal), cleared when dropped.
+pub struct Progress(Option<ProgressBar>);
+
+impl Progress {
+    /// No bar at all.
+    pub fn hidden() -> Progress {
+        Progress(None)
+    }
+
+    /// Shows `message` (what is under way: never a secret).
+    pub fn message(&self, message: &str) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(message.to_string());
+        }
+    }
+
+    /// One step done.
+    pub fn step(&self) {
+        if let Some(bar) = &self.0 {
+            bar.inc(1);
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
 
 impl Drop for Spinner {
     fn drop(&mut self) {

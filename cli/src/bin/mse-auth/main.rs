@@ -4,8 +4,9 @@
 //!
 //! Every subcommand exits 0 on success and 1 with one line `mse-auth: <cause>` on stderr on failure (2
 //! for a usage error). Nothing prints a secret unless asked for it explicitly: `--show-secrets`, or an
-//! export format whose purpose is to hand credentials to another program. `config decrypt` prints a
-//! config's plaintext, which is what it is for; no command prints a data key or a local key.
+//! export format whose purpose is to hand credentials to another program. `config decrypt` and
+//! `nacos config get` print a config's plaintext, which is what they are for; no command prints a data
+//! key or a local key.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -25,7 +26,7 @@ use std::process::ExitCode;
 ///
 /// Secrets (AccessKey secrets, security tokens, Nacos tokens) are never printed unless you ask for them
 /// with --show-secrets or an export format (`credentials --format env|credentials-uri`). `config decrypt`
-/// prints a config's plaintext: that is its purpose.
+/// and `nacos config get` print a config's plaintext: that is their purpose.
 #[derive(Debug, Parser)]
 #[command(name = "mse-auth", version, propagate_version = true)]
 #[command(after_help = "Examples:

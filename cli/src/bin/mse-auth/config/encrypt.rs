@@ -1,8 +1,8 @@
 //! `mse-auth config encrypt`: a config's content as the client filters would publish it.
 
 use super::{
-    check_data_id_text, cipher, no_scheme_reason, note_passthrough, read_input, scheme_name,
-    write_output, Format, Keys, Op, Target,
+    check_encryptable, cipher, note_passthrough, read_input, scheme_name, write_output, Format,
+    Keys, Op, Target,
 };
 use crate::common::{CliResult, Globals};
 use mse_auth_providers::cipher::Scheme;
@@ -60,29 +60,7 @@ pub struct Args {
 /// Runs `mse-auth config encrypt`.
 pub async fn run(globals: &Globals, args: Args) -> CliResult {
     let target = &args.target;
-    check_data_id_text(&target.data_id)?;
-    let scheme = Scheme::for_data_id(&target.data_id);
-    if !scheme.is_encrypted() && !args.allow_plain {
-        return Err(format!(
-            "the dataId `{}` selects no encryption scheme {}; pass --allow-plain to store it \
-             unencrypted",
-            target.data_id,
-            no_scheme_reason(&target.data_id)
-        )
-        .into());
-    }
-    if let (true, Some(meant)) = (scheme.is_encrypted(), Scheme::near_miss(&target.data_id)) {
-        // Only a `cipher-…` dataId of the direct-KMS catch-all can be a near miss and selected.
-        if !args.allow_near_miss {
-            return Err(format!(
-                "the dataId `{}` selects direct KMS encryption (any other `cipher-…`), but looks \
-                 like a mistyped `{meant}`: fix the dataId, or pass --allow-near-miss to encrypt \
-                 it with direct KMS",
-                target.data_id
-            )
-            .into());
-        }
-    }
+    let scheme = check_encryptable(&target.data_id, args.allow_plain, args.allow_near_miss)?;
     note_passthrough(target, scheme);
     let has_data_key = matches!(
         scheme,

@@ -211,6 +211,40 @@ pub fn check_data_id_text(data_id: &str) -> CliResult {
     Ok(())
 }
 
+/// The scheme `data_id` selects for encrypting, after the checks of `config encrypt`: whitespace
+/// refused; a dataId that selects no scheme refused unless `allow_plain`; a `cipher-…` dataId that
+/// looks like a mistyped envelope, GCM or AES prefix refused unless `allow_near_miss`.
+pub fn check_encryptable(
+    data_id: &str,
+    allow_plain: bool,
+    allow_near_miss: bool,
+) -> CliResult<Scheme> {
+    check_data_id_text(data_id)?;
+    let scheme = Scheme::for_data_id(data_id);
+    if !scheme.is_encrypted() && !allow_plain {
+        return Err(format!(
+            "the dataId `{}` selects no encryption scheme {}; pass --allow-plain to store it \
+             unencrypted",
+            data_id,
+            no_scheme_reason(data_id)
+        )
+        .into());
+    }
+    if let (true, Some(meant)) = (scheme.is_encrypted(), Scheme::near_miss(data_id)) {
+        // Only a `cipher-…` dataId of the direct-KMS catch-all can be a near miss and selected.
+        if !allow_near_miss {
+            return Err(format!(
+                "the dataId `{}` selects direct KMS encryption (any other `cipher-…`), but looks \
+                 like a mistyped `{meant}`: fix the dataId, or pass --allow-near-miss to encrypt \
+                 it with direct KMS",
+                data_id
+            )
+            .into());
+        }
+    }
+    Ok(scheme)
+}
+
 /// Why `data_id` selects no scheme, for a message: `(did you mean `cipher-`?)` for a near miss.
 pub fn no_scheme_reason(data_id: &str) -> String {
     if data_id == CIPHER_PREFIX {
@@ -248,28 +282,38 @@ pub fn write_output(output: Option<&Path>, text: &str) -> CliResult {
 }
 
 /// The local key from `--local-key-file` and `--local-key-name`, if given.
-fn local_key(keys: &Keys) -> CliResult<Option<LocalKey>> {
+pub fn local_key(keys: &Keys) -> CliResult<Option<LocalKey>> {
     let (Some(file), Some(name)) = (&keys.local_key_file, &keys.local_key_name) else {
         return Ok(None);
     };
+    read_local_key(file, name).map(Some)
+}
+
+/// The local key in `file` (Base64 of 32 bytes, from `config new-local-key`), named `name`.
+pub fn read_local_key(file: &Path, name: &str) -> CliResult<LocalKey> {
     let text = Zeroizing::new(
         std::fs::read_to_string(file)
             .map_err(|e| format!("cannot read the local key file {}: {e}", file.display()))?,
     );
-    let key = LocalKey::from_base64(name.clone(), &text)
+    let key = LocalKey::from_base64(name.to_string(), &text)
         .map_err(|e| format!("the local key file {}: {e}", file.display()))?;
-    Ok(Some(key))
+    Ok(key)
+}
+
+/// Whether a KMS endpoint is given: `--kms-region`, `--kms-endpoint`, `ALIBABA_CLOUD_KMS_ENDPOINT`
+/// or `ALIBABA_CLOUD_KMS_REGION`.
+pub fn kms_configured(keys: &Keys) -> bool {
+    let env = Env::real();
+    let set = |name: &str| env.get(name).is_some_and(|v| !v.trim().is_empty());
+    keys.kms_region.is_some()
+        || keys.kms_endpoint.is_some()
+        || set(vars::KMS_ENDPOINT)
+        || set(vars::KMS_REGION)
 }
 
 /// The KMS data key service: `--kms-*` flags, credentials from the default chain (or `--profile`).
-fn kms(globals: &Globals, keys: &Keys) -> CliResult<Arc<KmsDataKeys>> {
-    let env = Env::real();
-    let unset = |name: &str| env.get(name).is_none_or(|v| v.trim().is_empty());
-    if keys.kms_region.is_none()
-        && keys.kms_endpoint.is_none()
-        && unset(vars::KMS_ENDPOINT)
-        && unset(vars::KMS_REGION)
-    {
+pub fn kms(globals: &Globals, keys: &Keys) -> CliResult<Arc<KmsDataKeys>> {
+    if !kms_configured(keys) {
         return Err(format!(
             "no KMS endpoint: give --kms-region or --kms-endpoint, or set {} or {}",
             vars::KMS_ENDPOINT,

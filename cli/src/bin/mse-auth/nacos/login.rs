@@ -6,11 +6,6 @@ use mse_auth_providers::os::Env;
 use mse_auth_providers::timestamp::format_utc;
 use mse_auth_providers::Context;
 use serde_json::json;
-use std::io::{BufRead, Read};
-use zeroize::Zeroizing;
-
-/// The most `--password-stdin` reads: one line of up to 4 KiB.
-const MAX_PASSWORD_LINE: usize = 4096;
 
 /// Log in to Nacos with a user name and password and show the token's lifetime.
 ///
@@ -53,57 +48,14 @@ pub struct Args {
 /// Runs `mse-auth nacos login`.
 pub async fn run(globals: &Globals, args: Args) -> CliResult {
     let env = Env::real();
-    let servers = args
-        .server
-        .or_else(|| env.get(nacos::SERVER_ADDRESS))
-        .ok_or_else(|| {
-            format!(
-                "no Nacos server: give --server or set {}",
-                nacos::SERVER_ADDRESS
-            )
-        })?;
-    let username = args
-        .username
-        .or_else(|| env.get(nacos::USERNAME))
-        .filter(|u| !u.trim().is_empty())
-        .ok_or_else(|| {
-            format!(
-                "no Nacos user name: give --username or set {}",
-                nacos::USERNAME
-            )
-        })?;
-    let password = if args.password_stdin {
-        let mut line = Zeroizing::new(String::new());
-        // One line, bounded: a password is not megabytes.
-        std::io::stdin()
-            .lock()
-            .take(MAX_PASSWORD_LINE as u64)
-            .read_line(&mut line)?;
-        if line.len() >= MAX_PASSWORD_LINE && !line.ends_with('\n') {
-            return Err(format!(
-                "the first line of standard input does not end within {MAX_PASSWORD_LINE} bytes: \
-                 --password-stdin reads one line, the password"
-            )
-            .into());
-        }
-        Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_string())
-    } else {
-        Zeroizing::new(env.get(nacos::PASSWORD).unwrap_or_default())
-    };
-    if password.is_empty() {
-        return Err(if args.password_stdin {
-            "the password is empty: --password-stdin reads it from the first line of standard \
-             input, and that line is empty (Nacos refuses a login with an empty password)"
-                .to_string()
-        } else {
-            format!(
-                "no Nacos password: set {} or pipe it in with --password-stdin (it is never taken \
-                 as an argument; Nacos refuses a login with an empty password)",
-                nacos::PASSWORD
-            )
-        }
-        .into());
-    }
+    let servers = super::servers(args.server, &env)?;
+    let username = super::username(args.username, &env).ok_or_else(|| {
+        format!(
+            "no Nacos user name: give --username or set {}",
+            nacos::USERNAME
+        )
+    })?;
+    let password = super::password(args.password_stdin, &env)?;
     let login = NacosLogin::builder(servers)
         .username(username.clone())
         .password(password.as_str())

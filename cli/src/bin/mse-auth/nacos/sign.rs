@@ -11,11 +11,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// AccessKey id for Nacos signing (nacos-sdk-rust's name); with the secret it takes precedence over the
 /// default chain.
-const ACCESS_KEY: &str = "NACOS_CLIENT_ACCESS_KEY";
+pub(super) const ACCESS_KEY: &str = "NACOS_CLIENT_ACCESS_KEY";
 /// AccessKey secret for Nacos signing (nacos-sdk-rust's name).
-const SECRET_KEY: &str = "NACOS_CLIENT_SECRET_KEY";
+pub(super) const SECRET_KEY: &str = "NACOS_CLIENT_SECRET_KEY";
 /// Signing region: v4 signing when set (nacos-sdk-rust's name).
-const SIGN_REGION_ID: &str = "NACOS_CLIENT_SIGN_REGION_ID";
+pub(super) const SIGN_REGION_ID: &str = "NACOS_CLIENT_SIGN_REGION_ID";
 
 /// Show the identity headers (config) or parameters (naming) of a Nacos request, with the string that
 /// was signed, to debug signature mismatches.
