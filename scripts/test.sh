@@ -14,3 +14,7 @@ fi
 export PATH="$cargo_bin:$PATH"
 
 cargo test --workspace --all-features --locked
+
+# ---- Python package (python/): wheel, fresh venv, pytest. Kept in its own script. ----
+bash scripts/test_python.sh
+# ---- end Python package ----
