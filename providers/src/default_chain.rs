@@ -2,7 +2,7 @@
 //! credentials report the winner's path, e.g. `default/env` or `default/cli_profile/ram_role_arn/static_ak`.
 //!
 //! 0. the KMS-rotated AccessKey, when `ALIBABA_CLOUD_SECRET_NAME` is set
-//!    ([`KmsRotatingProvider`](crate::kms_rotating::KmsRotatingProvider)): the answer is the AccessKey
+//!    ([`KmsRotatingProvider`]): the answer is the AccessKey
 //!    kept in that RAMCredentials secret, read from KMS (`ALIBABA_CLOUD_KMS_ENDPOINT`, or
 //!    `ALIBABA_CLOUD_KMS_REGION`) with the credentials of the rest of the chain (1–6), and the path
 //!    names both: `default/kms_rotating/env`. The chain then answers only from the secret: an
@@ -93,7 +93,7 @@ impl Builder {
 
     /// The chain wrapped in a refresh cache: what applications use. With `ALIBABA_CLOUD_SECRET_NAME`
     /// set, the cache follows the secret's rotation schedule (see
-    /// [`kms_rotating`](crate::kms_rotating)).
+    /// [`kms_rotating`]).
     pub fn build(self) -> RefreshCache<Credentials> {
         let ctx = self.ctx.clone().unwrap_or_default();
         let assembled = self.assemble();
