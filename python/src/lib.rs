@@ -1,8 +1,8 @@
 //! `mse_auth._native`: the Rust half of the `mse_auth` Python package (PyO3).
 //!
 //! Thin wrappers over `mse-auth-providers`: every provider on a Rust refresh cache that refreshes on
-//! a Tokio runtime of its own ([`runtime`]), immutable credential snapshots, the config ciphers,
-//! Spas signing and one exception hierarchy ([`errors`]). The Python half (`python/mse_auth/`) adds
+//! a Tokio runtime of its own (`runtime`), immutable credential snapshots, the config ciphers,
+//! Spas signing and one exception hierarchy (`errors`). The Python half (`python/mse_auth/`) adds
 //! the nacos-sdk-python config filter and the type stubs.
 //!
 //! Built by maturin (`pip install ./python`); its tests are the pytest suite in `tests/`, which
