@@ -16,10 +16,11 @@ Run (scripts/bench_python.sh sets it up)::
     MSE_AUTH_TEST_EMULATOR=target/release/examples/test_emulator \
         target/python-venv/bin/python python/benches/bench_credentials.py
 
-Bounded: about a minute in all. Prints a Markdown table.
+Bounded: about two minutes in all. Prints a Markdown table.
 """
 
 import asyncio
+import logging
 import pathlib
 import statistics
 import sys
@@ -134,8 +135,14 @@ def sts_calls_for_1000_reads(make, lifetime_s, spacing_s):
         emulator.close()
 
 
+RUNS = 3
+
+
 def main():
-    baseline, _ = asyncio.run(_stall(None, 3))
+    # The official provider logs every stale-time decision at INFO.
+    logging.getLogger("credentials").setLevel(logging.ERROR)
+    # Best of 3: a busy machine preempts the ticker now and then, whatever runs in the loop.
+    baseline = min(asyncio.run(_stall(None, 3))[0] for _ in range(RUNS))
     rows = []
     for name, make, lifetime, seconds in (
         # ours refreshes at 70-75 % of 12 s, in the background; the official refreshes once its
@@ -144,13 +151,18 @@ def main():
         ("alibabacloud-credentials 1.0.12", official, 905, 8),
     ):
         median, p99 = warm_per_call(make)
-        tick, call, refreshes, changed = stall_across_refresh(make, lifetime, seconds)
+        runs = [stall_across_refresh(make, lifetime, seconds) for _ in range(RUNS)]
+        tick = min(r[0] for r in runs)
+        call = max(r[1] for r in runs)
+        refreshes = min(r[2] for r in runs)
+        changed = all(r[3] for r in runs)
         # STS states Expiration in whole seconds: truncated, a 900 s session has 899.x s left
         # when it arrives; the emulator rounds up, so it is run both ways.
         truncated = sts_calls_for_1000_reads(make, 899, 0)
         spaced = sts_calls_for_1000_reads(make, 900, 0.01)
         rows.append((name, median, p99, tick, call, refreshes, changed, (truncated, spaced)))
-    print(f"ticker jitter with no calls (baseline): {baseline:.3f} ms\n")
+    print(f"ticker's largest lateness with no calls (baseline, best of {RUNS} runs of 3 s): {baseline:.3f} ms")
+    print(f"stall: the ticker's largest lateness, best of {RUNS} runs; longest call: the worst of the runs\n")
     print("| provider | warm get_credentials() median | p99 | largest event-loop stall across a refresh "
           "(STS +500 ms) | longest call | refreshes in the run | key changed | STS calls, 1,000 reads, 899 s left | "
           "STS calls, 1,000 reads 10 ms apart, 900 s left |")
