@@ -24,6 +24,7 @@ use pyo3::prelude::*;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+use zeroize::Zeroizing;
 
 /// A provider built for one process generation.
 struct Built {
@@ -115,10 +116,11 @@ impl CredentialsProvider for Delegate {
 #[derive(Clone)]
 enum Source {
     Provider(Arc<Inner>),
+    /// Kept for rebuilding after a fork; wiped when the provider is dropped.
     Keys {
         id: String,
-        secret: String,
-        token: Option<String>,
+        secret: Zeroizing<String>,
+        token: Option<Zeroizing<String>>,
     },
 }
 
@@ -143,8 +145,8 @@ impl Source {
             (None, None) => None,
             (id, secret) => Some(Source::Keys {
                 id: id.unwrap_or_default(),
-                secret: secret.unwrap_or_default(),
-                token: security_token.filter(|t| !t.is_empty()),
+                secret: Zeroizing::new(secret.unwrap_or_default()),
+                token: security_token.filter(|t| !t.is_empty()).map(Zeroizing::new),
             }),
         })
     }
@@ -156,8 +158,14 @@ impl Source {
                 id,
                 secret,
                 token: Some(token),
-            } => Box::new(StaticStsProvider::new(id, secret, token)?),
-            Source::Keys { id, secret, .. } => Box::new(StaticAccessKeyProvider::new(id, secret)?),
+            } => Box::new(StaticStsProvider::new(
+                id.as_str(),
+                secret.as_str(),
+                token.as_str(),
+            )?),
+            Source::Keys { id, secret, .. } => {
+                Box::new(StaticAccessKeyProvider::new(id.as_str(), secret.as_str())?)
+            }
         })
     }
 
@@ -282,11 +290,15 @@ impl PyStaticAccessKeyProvider {
     #[new]
     #[pyo3(signature = (*, access_key_id, access_key_secret))]
     fn new(access_key_id: String, access_key_secret: String) -> PyResult<PyClassInitializer<Self>> {
+        let access_key_secret = Zeroizing::new(access_key_secret);
         let inner = Inner::new(
             "StaticAccessKeyProvider",
             String::new(),
             Box::new(move |ctx| {
-                let p = StaticAccessKeyProvider::new(&access_key_id, &access_key_secret)?;
+                let p = StaticAccessKeyProvider::new(
+                    access_key_id.as_str(),
+                    access_key_secret.as_str(),
+                )?;
                 Ok(cached(ctx.cache_builder("static_ak").build_for(p)))
             }),
         )?;
@@ -304,12 +316,19 @@ impl PyStaticStsProvider {
         security_token: String,
         expiration: Option<SystemTime>,
     ) -> PyResult<PyClassInitializer<Self>> {
+        let (access_key_secret, security_token) = (
+            Zeroizing::new(access_key_secret),
+            Zeroizing::new(security_token),
+        );
         let inner = Inner::new(
             "StaticStsProvider",
             String::new(),
             Box::new(move |ctx| {
-                let mut p =
-                    StaticStsProvider::new(&access_key_id, &access_key_secret, &security_token)?;
+                let mut p = StaticStsProvider::new(
+                    access_key_id.as_str(),
+                    access_key_secret.as_str(),
+                    security_token.as_str(),
+                )?;
                 if let Some(at) = expiration {
                     p = p.expiration(at)?;
                 }

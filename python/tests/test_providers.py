@@ -277,11 +277,18 @@ def test_bad_settings_fail_at_construction():
         mse_auth.RamRoleArnProvider(role_arn=ROLE, credentials_provider=object())
 
 
-def test_an_upstream_that_hangs_is_timed_out(emulator, monkeypatch):
-    emulator.command("delay CredentialsUri 5000 1")
-    # The credentials-URI read budget is 10 s; a 5 s delay still answers: the load waits, once.
-    c = mse_auth.CredentialsUriProvider(uri=emulator["credentials_uri"]).get_credentials()
-    assert c.provider_path == "credentials_uri"
+def test_a_slow_upstream_is_waited_for_once_by_every_caller(emulator):
+    emulator.command("delay CredentialsUri 2000 1")
+    p = mse_auth.CredentialsUriProvider(uri=emulator["credentials_uri"])
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(p.get_credentials())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(seen) == 4 and len(set(c.access_key_id for c in seen)) == 1
+    assert emulator.calls("CredentialsUri") == 1
+    assert issubclass(mse_auth.TimedOutError, mse_auth.CredentialsError)
     assert issubclass(mse_auth.TimedOutError, TimeoutError)
 
 
