@@ -110,6 +110,40 @@ def test_spas_identity_is_signed_with_our_providers_current_credentials(rnacos, 
     assert emulator.calls("AssumeRole") == 1
 
 
+def test_the_identity_follows_the_providers_key_after_a_rotation(rnacos, emulator, tmp_path, sent_headers):
+    provider = mse_auth.KmsRotatingProvider(
+        secret_name=emulator["secret_name"],
+        access_key_id=emulator["access_key_id"],
+        access_key_secret=emulator["access_key_secret"],
+        kms_endpoint=emulator["kms_endpoint"],
+    )
+    config = client_config(rnacos, tmp_path, provider=provider)
+    keys = []
+
+    async def main():
+        service = await service_for(config)
+        try:
+            for content in ("v: 1", "v: 2"):
+                assert await service.publish_config(ConfigParam(data_id="rotating.yaml", content=content))
+                keys.append(provider.get_credentials())
+                if content == "v: 1":
+                    emulator.command(f"rotate {emulator['secret_name']}")
+                    provider.force_refresh()
+        finally:
+            await service.shutdown()
+
+    run(main())
+    before, after = keys
+    assert before.access_key_id == emulator["secret_access_key_id"] != after.access_key_id
+    published = [h for kind, h, *_ in sent_headers if kind == "ConfigPublishRequest"]
+    assert len(published) == 2
+    for headers, creds in zip(published, keys):
+        expected = config_identity(creds, group="DEFAULT_GROUP", timestamp_ms=int(headers["Timestamp"]))
+        assert headers["Spas-AccessKey"] == creds.access_key_id
+        assert headers["Spas-Signature"] == expected["Spas-Signature"]
+        assert "Spas-SecurityToken" not in headers
+
+
 @pytest.mark.parametrize("data_id", ["cipher-gcm-db.yaml", "cipher-db.yaml"])
 def test_encrypted_configs_are_ciphertext_on_the_server_and_plaintext_for_the_app(
     rnacos, emulator, tmp_path, data_id
