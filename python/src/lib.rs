@@ -28,6 +28,7 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     providers::register(module)?;
     cipher::register(module)?;
     module.add_function(wrap_pyfunction!(sign::config_identity, module)?)?;
+    module.add_function(wrap_pyfunction!(sign::naming_identity, module)?)?;
     module.add_function(wrap_pyfunction!(runtime::after_fork_in_child, module)?)?;
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! Nacos Spas signing, for checking what a Nacos client sent (and debugging signature mismatches).
 
 use crate::credentials::PyCredentials;
-use mse_auth_providers::sign::spas::{config_identity as spas_config, SpasOptions};
+use mse_auth_providers::sign::spas::{
+    config_identity as spas_config, naming_identity as spas_naming, SpasOptions,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::time::{Duration, UNIX_EPOCH};
@@ -26,6 +28,31 @@ pub(crate) fn config_identity<'py>(
     }
     let at = UNIX_EPOCH + Duration::from_millis(timestamp_ms);
     let identity = spas_config(credentials.inner(), &options, tenant, group, at);
+    let dict = PyDict::new(py);
+    for (name, value) in identity {
+        dict.set_item(name, value)?;
+    }
+    Ok(dict)
+}
+
+/// The Spas identity of a naming request for `service_name` in `group` at `timestamp_ms`: `ak`,
+/// `data` (`timestamp@@group@@service`), `signature`, and `Spas-SecurityToken` for STS credentials.
+#[pyfunction]
+#[pyo3(signature = (credentials, *, service_name, group, timestamp_ms, region_id=None))]
+pub(crate) fn naming_identity<'py>(
+    py: Python<'py>,
+    credentials: &PyCredentials,
+    service_name: &str,
+    group: &str,
+    timestamp_ms: u64,
+    region_id: Option<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let mut options = SpasOptions::default();
+    if let Some(region) = region_id {
+        options = options.region(region);
+    }
+    let at = UNIX_EPOCH + Duration::from_millis(timestamp_ms);
+    let identity = spas_naming(credentials.inner(), &options, service_name, group, at);
     let dict = PyDict::new(py);
     for (name, value) in identity {
         dict.set_item(name, value)?;

@@ -9,11 +9,19 @@ import pytest
 
 import mse_auth
 from mse_auth.cipher import ConfigCipher, generate_local_key
-from mse_auth.nacos import ConfigFilter, attach_config_filter, config_identity
+from mse_auth.nacos import ConfigFilter, attach_config_filter, config_identity, naming_identity
 from support.rnacos import ADMIN, Rnacos
 
 nacos = pytest.importorskip("v2.nacos", reason="nacos-sdk-python 3.2.0 is required (scripts/test.sh installs it)")
-from v2.nacos import ClientConfigBuilder, ConfigParam, KMSConfig, NacosConfigService, NacosException  # noqa: E402
+from v2.nacos import (  # noqa: E402
+    ClientConfigBuilder,
+    ConfigParam,
+    KMSConfig,
+    NacosConfigService,
+    NacosException,
+    NacosNamingService,
+    RegisterInstanceParam,
+)
 from v2.nacos.transport.rpc_client import RpcClient  # noqa: E402
 
 ROLE = "acs:ram::123456789012:role/nacos-client"
@@ -142,6 +150,31 @@ def test_the_identity_follows_the_providers_key_after_a_rotation(rnacos, emulato
         assert headers["Spas-AccessKey"] == creds.access_key_id
         assert headers["Spas-Signature"] == expected["Spas-Signature"]
         assert "Spas-SecurityToken" not in headers
+
+
+def test_naming_requests_are_signed_with_our_provider_too(rnacos, emulator, tmp_path, sent_headers):
+    provider = sts_provider(emulator)
+    config = client_config(rnacos, tmp_path, provider=provider)
+
+    async def main():
+        naming = await NacosNamingService.create_naming_service(config)
+        try:
+            assert await naming.register_instance(
+                RegisterInstanceParam(service_name="orders", group_name="DEFAULT_GROUP", ip="127.0.0.1", port=8080)
+            )
+        finally:
+            await naming.shutdown()
+
+    run(main())
+    creds = provider.get_credentials()
+    signed = [h for kind, h, *_ in sent_headers if kind == "InstanceRequest" and "signature" in h]
+    assert signed, [kind for kind, *_ in sent_headers]
+    for headers in signed:
+        timestamp = int(headers["data"].split("@@", 1)[0])
+        expected = naming_identity(creds, service_name="orders", group="DEFAULT_GROUP", timestamp_ms=timestamp)
+        assert headers["data"] == expected["data"]
+        assert (headers["ak"], headers["signature"]) == (creds.access_key_id, expected["signature"])
+        assert headers["Spas-SecurityToken"] == creds.security_token
 
 
 @pytest.mark.parametrize("data_id", ["cipher-gcm-db.yaml", "cipher-db.yaml"])

@@ -248,4 +248,12 @@ def config_identity(
     tenant: str = "",
     region_id: str | None = None,
 ) -> dict[str, str]: ...
+def naming_identity(
+    credentials: Credentials,
+    *,
+    service_name: str,
+    group: str,
+    timestamp_ms: int,
+    region_id: str | None = None,
+) -> dict[str, str]: ...
 def after_fork_in_child() -> None: ...

@@ -35,13 +35,16 @@ local key, or any config whose data key is cached, costs no network call; the fi
 KMS-encrypted config waits for KMS on the calling thread (the GIL released), as the built-in
 filter does.
 
+:func:`config_identity` and :func:`naming_identity` compute the Spas identity a request should
+carry (to check a client or debug a signature mismatch), as the Java client and nacos-sdk-python do.
+
 The tenant of ``cipher-gcm-`` configs (bound into the ciphertext with the group and dataId) is the
 service's ``namespace_id``, as given in its client config.
 """
 
 from typing import Any
 
-from ._native import CipherError, Credentials, config_identity
+from ._native import CipherError, Credentials, config_identity, naming_identity
 from .cipher import ConfigCipher, is_encrypted
 
 try:  # the abstract base, when nacos-sdk-python is installed
@@ -102,4 +105,11 @@ def attach_config_filter(config_service: Any, cipher: ConfigCipher) -> ConfigFil
     return config_filter
 
 
-__all__ = ["CipherError", "ConfigFilter", "Credentials", "attach_config_filter", "config_identity"]
+__all__ = [
+    "CipherError",
+    "ConfigFilter",
+    "Credentials",
+    "attach_config_filter",
+    "config_identity",
+    "naming_identity",
+]
