@@ -26,9 +26,11 @@ rm -rf "$wheels"
 (cd python && "$venv/bin/maturin" build --release --locked -o "$wheels")
 "$venv/bin/python" -m pip install -q --disable-pip-version-check "$wheels"/mse_auth-*.whl
 
-echo "== python: the test emulator"
+echo "== python: the test emulator and the mse-auth command (its \`emulator\`)"
 cargo build -p mse-auth-python --example test_emulator --locked
+cargo build -p mse-auth-cli --locked
 export MSE_AUTH_TEST_EMULATOR="$target_dir/debug/examples/test_emulator"
+export MSE_AUTH_BIN="$target_dir/debug/mse-auth"
 
 echo "== python: pytest"
 cd python/tests
