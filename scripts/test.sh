@@ -18,3 +18,7 @@ cargo test --workspace --all-features --locked
 # The official Python client (PyPI alibabacloud-credentials, in a venv under target/) against
 # `mse-auth emulator`; needs python3 with venv and PyPI.
 bash scripts/official_clients.sh
+
+# ---- Python package (python/): wheel, fresh venv, pytest. Kept in its own script. ----
+bash scripts/test_python.sh
+# ---- end Python package ----
