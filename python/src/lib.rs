@@ -8,6 +8,8 @@
 //! Built by maturin (`pip install ./python`); its tests are the pytest suite in `tests/`, which
 //! `scripts/test.sh` runs on the built wheel.
 
+#![deny(unsafe_code)]
+
 mod cipher;
 mod credentials;
 mod errors;
