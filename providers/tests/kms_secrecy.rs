@@ -98,21 +98,16 @@ async fn no_secret_data_key_or_plaintext_reaches_trace_logs_debug_or_urls() {
             "`{expected}` was not logged: {text}"
         );
     }
-    for secret in [
-        SIGNER_SECRET,
-        ROTATED_SECRET,
-        new_secret.as_str(),
-        "sentinel-CONFIG-PLAINTEXT",
-        data_key_b64.as_str(),
-    ] {
-        assert!(
-            !text.contains(secret),
-            "the TRACE log shows a secret: {text}"
-        );
-        assert!(
-            !shown.contains(secret),
-            "Debug/Display shows a secret: {shown}"
-        );
-    }
+    support::assert_none_shown(
+        &text,
+        &shown,
+        [
+            SIGNER_SECRET,
+            ROTATED_SECRET,
+            new_secret.as_str(),
+            "sentinel-CONFIG-PLAINTEXT",
+            data_key_b64.as_str(),
+        ],
+    );
     emulator.assert_no_url_leaks();
 }

@@ -104,21 +104,7 @@ async fn no_secret_or_token_reaches_trace_logs_debug_display_or_urls() {
     let mut secrets: Vec<String> = [SECRET, WRONG_SECRET, OIDC_TOKEN, OTHER_OIDC_TOKEN]
         .map(String::from)
         .to_vec();
-    let issued = emulator.issued();
-    assert_eq!(issued.len(), 3, "{issued:?}");
-    for credential in issued {
-        secrets.push(credential.access_key_secret);
-        secrets.push(credential.security_token);
-    }
-    for secret in &secrets {
-        assert!(
-            !text.contains(secret.as_str()),
-            "the TRACE log shows a secret: {text}"
-        );
-        assert!(
-            !shown.contains(secret.as_str()),
-            "Debug/Display shows a secret: {shown}"
-        );
-    }
+    secrets.extend(support::issued_secrets(&emulator, 3));
+    support::assert_none_shown(&text, &shown, &secrets);
     emulator.assert_no_url_leaks();
 }

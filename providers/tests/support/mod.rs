@@ -181,6 +181,35 @@ pub fn assert_issued(creds: &Credentials, issued: &IssuedCredentials) {
     assert_eq!(creds.expiration(), Some(issued.expiration));
 }
 
+/// Neither the captured TRACE log `log` nor the Debug/Display text `shown` holds any of `secrets`.
+#[track_caller]
+pub fn assert_none_shown(
+    log: &str,
+    shown: &str,
+    secrets: impl IntoIterator<Item = impl AsRef<str>>,
+) {
+    for secret in secrets {
+        let secret = secret.as_ref();
+        assert!(!log.contains(secret), "the TRACE log shows a secret: {log}");
+        assert!(
+            !shown.contains(secret),
+            "Debug/Display shows a secret: {shown}"
+        );
+    }
+}
+
+/// Every AccessKey secret and security token the emulator has issued, after checking it issued
+/// `count` credentials.
+#[track_caller]
+pub fn issued_secrets(emulator: &Emulator, count: usize) -> Vec<String> {
+    let issued = emulator.issued();
+    assert_eq!(issued.len(), count, "{issued:?}");
+    issued
+        .into_iter()
+        .flat_map(|c| [c.access_key_secret, c.security_token])
+        .collect()
+}
+
 /// Neither `err`'s `Display`, its `Debug` nor those of its sources show `secret`.
 #[track_caller]
 pub fn assert_hides(err: &CredentialsError, secret: &str) {
